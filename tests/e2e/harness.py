@@ -205,14 +205,14 @@ class Console:
     """
 
     def __init__(self, sock, logpath, name='serial', delay=0.01,
-                 prompt=r'[#$] $', on_line=None, fail_patterns=()):
+                 prompt=r'[#$] $', on_line=None, fail_patterns=(), on_output=None):
         self.sock = sock
         self.logpath = logpath
         self.name = name
         self.delay = delay
         self.prompt = prompt
         self.on_line = on_line          # called with each complete clean line
-        self.on_output = None           # called with each raw chunk (bytes)
+        self.on_output = on_output      # called with each raw chunk (bytes)
         self.fail_patterns = [_pattern(p) for p in fail_patterns]
         self.exit_status = None         # callable giving the backend's exit status
         self._raw = []
@@ -431,7 +431,10 @@ class QMP:
         self._next_id = 0
         self._closed = False
         self._file = sock.makefile('rb')
-        greeting = self._file.readline()
+        try:
+            greeting = self._file.readline()
+        except OSError:
+            greeting = b''
         if not greeting:
             raise TestFailure('QMP: no greeting from QEMU')
         self._logline('<<<', greeting.decode(errors='replace').strip())
@@ -612,7 +615,7 @@ class Machine:
                  extra_args=(), name='boot1', display='none', net=False,
                  no_reboot=True, serial_delay=0.01, shell_prompt=r'[#$] $',
                  fail_patterns=None, cpu='max,-smap', quiet=False,
-                 firmware_log=True):
+                 firmware_log=True, on_serial=None):
         if firmware not in ('ovmf', 'seabios'):
             raise ValueError("firmware must be 'ovmf' or 'seabios'")
         if boot not in ('cd', 'usb'):
@@ -638,6 +641,7 @@ class Machine:
         self.cpu = cpu
         self.quiet = quiet
         self.firmware_log_enabled = firmware_log
+        self.on_serial = on_serial
         self.proc = None
         self.swtpm = None
         self.console = None
@@ -713,6 +717,10 @@ class Machine:
                     raise Skip('%s not found (Debian package: ovmf)' % f)
         if self.iso and not os.path.exists(self.iso):
             raise Skip('ISO %s not found (build it with ./build.sh)' % self.iso)
+        for d in self.disks:
+            path = d['file'] if isinstance(d, dict) else d
+            if not os.path.exists(path):
+                raise TestFailure('disk image %s not found' % path)
 
     def start(self):
         self._check_tools()
@@ -751,10 +759,19 @@ class Machine:
         sock = self._connect(self._sock('serial'), 'serial')
         self.console = Console(sock, self.log('serial'), name=self.name,
                                delay=self.serial_delay, prompt=self.shell_prompt,
-                               on_line=self._on_line, fail_patterns=self.fail_patterns)
+                               on_line=self._on_line, fail_patterns=self.fail_patterns,
+                               on_output=self.on_serial)
         self.console.exit_status = lambda: self.proc.poll()
         sock = self._connect(self._sock('qmp'), 'QMP')
-        self._qmp = QMP(sock, self.log('qmp'), self._t0)
+        try:
+            self._qmp = QMP(sock, self.log('qmp'), self._t0)
+        except TestFailure:
+            time.sleep(0.2)
+            if self.proc.poll() is None:
+                raise
+            raise TestFailure('QEMU exited with status %s while starting; see %s:\n%s'
+                              % (self.proc.returncode, self.log('qemu'),
+                                 _tail_file(self.log('qemu'), 15)))
 
     def _connect(self, path, what, timeout=60):
         deadline = time.monotonic() + timeout
@@ -813,7 +830,10 @@ class Machine:
         """The QEMU command line (needs the socket folder set up by start())."""
         a = [QEMU, '-name', 'cairn-' + self.name, '-machine', 'q35', '-accel', 'tcg',
              '-cpu', self.cpu, '-m', str(self.memory), '-smp', str(self.smp),
-             '-display', self.display, '-monitor', 'none']
+             '-display', self.display, '-monitor', 'none',
+             # No default devices (an empty CD drive, an unrestricted NIC...):
+             # everything the machine has is listed here.
+             '-nodefaults', '-vga', 'std']
         if self.no_reboot:
             a.append('-no-reboot')
         if self.firmware == 'ovmf':
@@ -841,7 +861,7 @@ class Machine:
         if self.iso:
             if self.boot == 'cd':
                 a += ['-drive', 'file=%s,media=cdrom,if=none,id=cd0,readonly=on,format=raw'
-                      % self.iso, '-device', 'ide-cd,drive=cd0,bootindex=0']
+                      % self.iso, '-device', 'ide-cd,drive=cd0,bus=ide.0,bootindex=0']
             else:
                 a += ['-device', 'qemu-xhci,id=xhci',
                       '-drive', 'if=none,id=stick,file=%s,format=raw,snapshot=on' % self.iso,
@@ -1032,7 +1052,8 @@ def _disk_args(i, d):
     elif iface == 'nvme':
         a += ['-device', 'nvme,drive=%s,serial=cairn%d,bootindex=%d' % (did, i, i + 1)]
     else:
-        a += ['-device', 'ide-hd,drive=%s,bootindex=%d' % (did, i + 1)]
+        # q35's AHCI has six ports, ide.0 to ide.5; the CD is on ide.0.
+        a += ['-device', 'ide-hd,drive=%s,bus=ide.%d,bootindex=%d' % (did, i + 1, i + 1)]
     return a
 
 
