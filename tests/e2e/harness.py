@@ -344,13 +344,18 @@ class Console:
         if isinstance(data, str):
             data = data.encode()
         delay = self.delay if delay is None else delay
-        with self._wlock:
-            if not delay:
-                self.sock.sendall(data)
-                return
-            for i in range(len(data)):
-                self.sock.sendall(data[i:i + 1])
-                time.sleep(delay)
+        try:
+            with self._wlock:
+                if not delay:
+                    self.sock.sendall(data)
+                    return
+                for i in range(len(data)):
+                    self.sock.sendall(data[i:i + 1])
+                    time.sleep(delay)
+        except OSError as e:
+            st = self.exit_status() if self.exit_status else None
+            raise TestFailure('cannot write to the serial console of %s (%s; QEMU exit '
+                              'status %s); serial log: %s' % (self.name, e, st, self.logpath))
 
     # -- shell
     def get_prompt(self, timeout=60):
@@ -615,7 +620,7 @@ class Machine:
                  extra_args=(), name='boot1', display='none', net=False,
                  no_reboot=True, serial_delay=0.01, shell_prompt=r'[#$] $',
                  fail_patterns=None, cpu='max,-smap', quiet=False,
-                 firmware_log=True, on_serial=None):
+                 firmware_log=True, on_serial=None, tpm_model='tpm-tis'):
         if firmware not in ('ovmf', 'seabios'):
             raise ValueError("firmware must be 'ovmf' or 'seabios'")
         if boot not in ('cd', 'usb'):
@@ -642,6 +647,7 @@ class Machine:
         self.quiet = quiet
         self.firmware_log_enabled = firmware_log
         self.on_serial = on_serial
+        self.tpm_model = tpm_model
         self.proc = None
         self.swtpm = None
         self.console = None
@@ -857,7 +863,7 @@ class Machine:
         if self.tpm:
             a += ['-chardev', 'socket,id=chrtpm,path=' + self._sock('swtpm'),
                   '-tpmdev', 'emulator,id=tpm0,chardev=chrtpm',
-                  '-device', 'tpm-tis,tpmdev=tpm0']
+                  '-device', '%s,tpmdev=tpm0' % self.tpm_model]
         if self.iso:
             if self.boot == 'cd':
                 a += ['-drive', 'file=%s,media=cdrom,if=none,id=cd0,readonly=on,format=raw'
@@ -932,11 +938,14 @@ class Machine:
         return self._need_console().text(raw)
 
     # -- QMP
-    def qmp(self, command, timeout=60, **arguments):
-        """Run a QMP command; returns its 'return' value, raises QMPError."""
+    def qmp(self, command, arguments=None, timeout=60, **kwargs):
+        """Run a QMP command; returns its 'return' value, raises QMPError.
+        Arguments as keywords, or as a dict for names with dashes:
+        m.qmp('send-key', {'keys': [...], 'hold-time': 200})."""
         if self._qmp is None:
             raise TestFailure('%s: machine not started' % self.name)
-        return self._qmp.command(command, timeout=timeout, **arguments)
+        args = dict(arguments or {}, **kwargs)
+        return self._qmp.command(command, timeout=timeout, **args)
 
     @property
     def qmp_events(self):
@@ -945,8 +954,8 @@ class Machine:
     def send_key(self, key, hold_time=100):
         """Press a key combination: 'e', 'ret', 'esc', 'down', 'ctrl-alt-delete'."""
         keys = [_KEY_ALIASES.get(k, k) for k in key.split('-')] if key != '-' else ['minus']
-        self.qmp('send-key', keys=[{'type': 'qcode', 'data': k} for k in keys],
-                 **{'hold-time': hold_time})
+        self.qmp('send-key', {'keys': [{'type': 'qcode', 'data': k} for k in keys],
+                              'hold-time': hold_time})
 
     def send_text(self, text, interval=0.05):
         """Type text (US layout) with send-key; '\\n' is Enter."""

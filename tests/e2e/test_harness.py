@@ -161,6 +161,9 @@ def test_ovmf_tpm():
             check(tpm and tpm[0]['model'] == 'tpm-tis', 'query-tpm %r' % tpm)
             m.serial_write(b'echo cairn-harness-ok\r')
             m.wait_for(r'^cairn-harness-ok', timeout=30)
+            m.send_text('echo Key-Typed_1\n')
+            m.wait_for(r'^Key-Typed_1', timeout=30)
+            m.send_key('esc')
             png = m.screendump('ovmf.png')
             with open(png, 'rb') as f:
                 check(f.read(8) == b'\x89PNG\r\n\x1a\n', 'screendump is a PNG')
