@@ -625,8 +625,8 @@ class Machine:
             raise ValueError("firmware must be 'ovmf' or 'seabios'")
         if boot not in ('cd', 'usb'):
             raise ValueError("boot must be 'cd' or 'usb'")
-        self.outdir = os.path.abspath(outdir)
-        self.iso = os.path.abspath(iso) if iso else None
+        self.outdir = os.path.abspath(os.fspath(outdir))
+        self.iso = os.path.abspath(os.fspath(iso)) if iso else None
         self.firmware = firmware
         self.boot = boot
         self.tpm = tpm
@@ -724,7 +724,7 @@ class Machine:
         if self.iso and not os.path.exists(self.iso):
             raise Skip('ISO %s not found (build it with ./build.sh)' % self.iso)
         for d in self.disks:
-            path = d['file'] if isinstance(d, dict) else d
+            path = os.fspath(d['file'] if isinstance(d, dict) else d)
             if not os.path.exists(path):
                 raise TestFailure('disk image %s not found' % path)
 
@@ -968,6 +968,7 @@ class Machine:
         if path is None:
             self._shots += 1
             path = '%s-screen-%d.%s' % (self.name, self._shots, format)
+        path = os.fspath(path)
         if not os.path.isabs(path):
             path = os.path.join(self.outdir, path)
         if format == 'ppm':
@@ -1051,7 +1052,7 @@ def _disk_args(i, d):
         path, iface, fmt = d['file'], d.get('if', 'ahci'), d.get('format')
     else:
         path, iface, fmt = d, 'ahci', None
-    path = os.path.abspath(path)
+    path = os.path.abspath(os.fspath(path))
     if fmt is None:
         fmt = 'qcow2' if path.endswith('.qcow2') else 'raw'
     did = 'disk%d' % i
