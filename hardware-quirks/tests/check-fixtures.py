@@ -344,6 +344,14 @@ def expected_findings(acpi):
     return exp
 
 
+# The quirks of quirks.d that real fixtures trigger; every other machine must
+# match none.
+EXPECTED_QUIRKS = {
+    'c1a1b4d7db': ['acer-aspire-a315-41-ivrs-ioapic'],   # Acer Aspire A315-41
+    '295df62723': ['lenovo-thinkpad-t490s-tpm-irq'],     # ThinkPad T490s
+}
+
+
 def main():
     if len(sys.argv) != 4:
         print(__doc__, file=sys.stderr)
@@ -390,6 +398,14 @@ def main():
                 total_fields += 1
                 if want != (fid in ids):
                     errors.append(f'finding {fid}: expected {"present" if want else "absent"}')
+            got_quirks = [q.get('id') for q in report.get('quirks', [])]
+            total_fields += 1
+            if got_quirks != EXPECTED_QUIRKS.get(mid, []):
+                errors.append(f'quirks: expected {EXPECTED_QUIRKS.get(mid, [])}, got {got_quirks}')
+            for q in report.get('quirks', []):
+                for key in ('id', 'xen_cmdline', 'linux_cmdline', 'unsupported', 'reason', 'source'):
+                    if key not in q:
+                        errors.append(f'quirk {q.get("id")}: no {key}')
             if 'ivrs-ioapic-mismatch' in ids:
                 mismatch_machines.append(mid)
             for f in report.get('findings', []):
