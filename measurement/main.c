@@ -10,7 +10,9 @@
 #include <json-c/json.h>
 
 #include "cairn-config.h"
+#include "eventlog.h"
 #include "grub-predict.h"
+#include "tpm2-util.h"
 #include "log.h"
 #include "util.h"
 
@@ -237,6 +239,79 @@ static int verb_predict(int argc, char **argv) {
         return 0;
 }
 
+static int verb_pcrs(int argc, char **argv) {
+        static const struct option options[] = {
+                { "pcrs", required_argument, NULL, 'p' },
+                { "tcti", required_argument, NULL, 't' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_(tpm2_context_freep) tpm2_context *tpm = NULL;
+        tpm2_pcr_values v = {};
+        uint32_t mask = 0xffffff;
+        const char *tcti = NULL;
+        char hex[2 * MEAS_DIGEST_SIZE + 1];
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'p':
+                        if (pcr_mask_from_string(optarg, &mask) < 0)
+                                return log_error_errno(-EINVAL, "Invalid --pcrs: %s", optarg);
+                        break;
+                case 't':
+                        tcti = optarg;
+                        break;
+                case 'h':
+                        printf("cairn-measure pcrs [--pcrs LIST] [--tcti TCTI]\n");
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        r = tpm2_context_new(tcti, &tpm);
+        if (r >= 0)
+                r = tpm2_pcr_read(tpm, mask, v);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read the PCRs: %s", tpm2_strerror(r));
+        for (unsigned i = 0; i < MEAS_PCR_MAX; i++)
+                if (mask & (1u << i)) {
+                        hex_encode(v[i], MEAS_DIGEST_SIZE, hex);
+                        printf("%u %s\n", i, hex);
+                }
+        return 0;
+}
+
+static int verb_eventlog(int argc, char **argv) {
+        _cleanup_free_ char *data = NULL;
+        const char *path = argc > 1 ? argv[1] : "/sys/kernel/security/tpm0/binary_bios_measurements";
+        eventlog_info info = {};
+        meas_log log = {};
+        size_t size;
+        int r;
+
+        r = read_full_file(path, EVENTLOG_MAX_SIZE, &data, &size);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read the event log %s: %m", path);
+        r = eventlog_parse((const uint8_t *) data, size, &log, &info);
+        if (r < 0)
+                return log_error_errno(r, "The event log %s is malformed: %m", path);
+        for (size_t i = 0; i < log.n_events; i++)
+                print_text_event(&log.events[i]);
+        for (unsigned p = 0; p < 8; p++)
+                if (meas_log_pcrs(&log) & (1u << p)) {
+                        uint8_t v[MEAS_DIGEST_SIZE];
+                        char hex[2 * MEAS_DIGEST_SIZE + 1];
+
+                        meas_log_replay(&log, p, v);
+                        hex_encode(v, sizeof(v), hex);
+                        printf("pcr%u: %s\n", p, hex);
+                }
+        printf("%zu events, %s format%s\n", info.n_events, info.crypto_agile ? "crypto-agile" : "SHA-1",
+               info.has_sha256 ? "" : " (no SHA-256 digests: nothing to replay)");
+        meas_log_done(&log);
+        return 0;
+}
+
 typedef struct verb {
         const char *name;
         int (*fn)(int argc, char **argv);
@@ -245,6 +320,8 @@ typedef struct verb {
 
 static const verb verbs[] = {
         { "predict", verb_predict, "compute PCR 8/9 for a boot medium" },
+        { "pcrs", verb_pcrs, "print the TPM's SHA-256 PCR values" },
+        { "eventlog", verb_eventlog, "parse and replay a firmware event log [FILE]" },
 };
 
 static void help(void) {

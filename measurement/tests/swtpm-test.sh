@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# swtpm integration test: seal/unseal through cairn-config on a LUKS2 image file, policy
+# mismatch after a PCR extend, PIN right and wrong, dictionary-attack lockout with its
+# remaining time, recovery and resealing (current and forward to a predicted medium).
+# Usage: swtpm-test.sh CAIRN_CONFIG CAIRN_MEASURE FIXTURE_TREE
+# Owns its swtpm process and kills it on exit.  Exits 77 when swtpm/tpm2-tools are missing.
+set -euo pipefail
+
+CFG=$1
+MEAS=$2
+for t in swtpm tpm2_pcrextend tpm2_dictionarylockout; do
+	command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
+done
+
+W=$(mktemp -d /tmp/cairn-swtpm-test.XXXXXX)
+SWTPM_PID=
+cleanup() {
+	if [ -n "$SWTPM_PID" ]; then kill "$SWTPM_PID" 2>/dev/null || true; wait "$SWTPM_PID" 2>/dev/null || true; fi
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+mkdir -p "$W/state"
+swtpm socket --tpm2 --tpmstate dir="$W/state" \
+	--server type=unixio,path="$W/sock" --ctrl type=unixio,path="$W/sock.ctrl" \
+	--flags not-need-init,startup-clear >"$W/swtpm.log" 2>&1 &
+SWTPM_PID=$!
+for _ in $(seq 50); do [ -S "$W/sock" ] && break; sleep 0.1; done
+[ -S "$W/sock" ] || { echo "SKIP: swtpm did not start"; cat "$W/swtpm.log"; exit 77; }
+export TPM2TOOLS_TCTI="swtpm:path=$W/sock"
+
+fails=0
+check() { # check NAME EXPECTED_RC CMD...
+	local name=$1 want=$2 rc=0
+	shift 2
+	"$@" >"$W/out" 2>&1 || rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		echo "ok   $name (exit $rc)"
+	else
+		echo "FAIL $name: exit $rc, expected $want"; sed 's/^/     /' "$W/out"; fails=$((fails + 1))
+	fi
+}
+expect_output() { # expect_output NAME PATTERN
+	if grep -q -E -- "$2" "$W/out"; then echo "ok   $1"; else
+		echo "FAIL $1: no /$2/ in:"; sed 's/^/     /' "$W/out"; fails=$((fails + 1)); fi
+}
+
+printf 'correct horse battery\n' >"$W/rec"
+printf 'wrong horse\n' >"$W/badrec"
+printf '2468\n' >"$W/pin"
+printf '1357\n' >"$W/badpin"
+FAST=(--recovery-cost-ms 50 --recovery-memory-kb 16384)
+
+# --- seal / unseal without PIN
+truncate -s 8M "$W/a.img"
+check "format with TPM key" 0 "$CFG" format --device "$W/a.img" --recovery-passphrase-file "$W/rec" "${FAST[@]}"
+check "unseal and verify" 0 "$CFG" unlock --device "$W/a.img"
+expect_output "unlock prints the console line" '^cairn: config unlocked$'
+check "status" 0 "$CFG" status --device "$W/a.img"
+expect_output "token lists the default PCRs" 'pcrs 0,2,4,7,8,9'
+check "token JSON in the LUKS2 header (cryptsetup sees it)" 0 cryptsetup luksDump "$W/a.img"
+expect_output "token type" 'cairn-tpm2'
+if grep -q -F 'correct horse' "$W/a.img"; then echo "FAIL passphrase in clear in the image"; fails=$((fails + 1)); fi
+
+# --- policy mismatch
+tpm2_pcrextend 8:sha256=0000000000000000000000000000000000000000000000000000000000000008
+check "policy mismatch after PCR 8 extend" 5 "$CFG" unlock --device "$W/a.img"
+expect_output "mismatch names the PCR" 'measurements changed \(PCR 8\)'
+check "report explains" 1 "$CFG" report --device "$W/a.img"
+expect_output "report names PCR 8" 'PCR 8'
+check "wrong recovery passphrase refused" 7 "$CFG" recover --device "$W/a.img" --recovery-passphrase-file "$W/badrec"
+check "recovery passphrase still opens" 0 "$CFG" recover --device "$W/a.img" --recovery-passphrase-file "$W/rec"
+check "reseal to current values (recovery)" 0 "$CFG" reseal --device "$W/a.img" --recovery-passphrase-file "$W/rec"
+check "unlocks after reseal" 0 "$CFG" unlock --device "$W/a.img"
+check "reseal by TPM (no passphrase)" 0 "$CFG" reseal --device "$W/a.img"
+check "unlocks after TPM reseal" 0 "$CFG" unlock --device "$W/a.img"
+check "recovery passphrase survives reseals" 0 "$CFG" recover --device "$W/a.img" --recovery-passphrase-file "$W/rec"
+
+# --- forward sealing to a predicted medium (PCR 8/9 predicted, others current)
+if [ -n "${3:-}" ] && [ -d "$3" ]; then
+	check "reseal forward to a medium" 0 "$CFG" reseal --device "$W/a.img" --root "$3"
+	check "locked: this boot is not that medium" 5 "$CFG" unlock --device "$W/a.img"
+	check "report with prediction" 1 "$CFG" report --device "$W/a.img" --root "$3"
+	expect_output "report for PCR 9" 'PCR 9'
+	check "status lists recorded events" 0 "$CFG" status --device "$W/a.img"
+	expect_output "events recorded" '[1-9][0-9]* recorded events'
+fi
+
+# --- PIN
+truncate -s 8M "$W/b.img"
+check "format with PIN" 0 "$CFG" format --device "$W/b.img" --recovery-passphrase-file "$W/rec" --pin-file "$W/pin" "${FAST[@]}" --pcrs 7
+check "PIN needed" 9 "$CFG" unlock --device "$W/b.img"
+check "right PIN" 0 "$CFG" unlock --device "$W/b.img" --pin-file "$W/pin"
+tpm2_dictionarylockout --setup-parameters --max-tries=3 --recovery-time=120 --lockout-recovery-time=300 >/dev/null
+tpm2_dictionarylockout --clear-lockout >/dev/null
+check "wrong PIN" 7 "$CFG" unlock --device "$W/b.img" --pin-file "$W/badpin"
+expect_output "wrong PIN message" 'wrong PIN \(1 of 3'
+check "wrong PIN again" 7 "$CFG" unlock --device "$W/b.img" --pin-file "$W/badpin"
+check "third wrong PIN" 7 "$CFG" unlock --device "$W/b.img" --pin-file "$W/badpin"
+check "lockout" 6 "$CFG" unlock --device "$W/b.img" --pin-file "$W/pin"
+expect_output "lockout with remaining time" 'TPM lockout after 3 failed PIN attempts \(limit 3\); retry in at most 120 s'
+tpm2_dictionarylockout --clear-lockout >/dev/null
+check "right PIN after lockout cleared" 0 "$CFG" unlock --device "$W/b.img" --pin-file "$W/pin"
+
+# --- no TPM
+check "no TPM" 3 "$CFG" unlock --device "$W/b.img" --pin-file "$W/pin" --tcti "swtpm:path=$W/nonexistent"
+expect_output "no TPM message" 'no TPM'
+check "no token" 8 env TPM2TOOLS_TCTI="$TPM2TOOLS_TCTI" sh -c "truncate -s 8M '$W/c.img' && '$CFG' format --no-tpm --device '$W/c.img' --recovery-passphrase-file '$W/rec' --recovery-cost-ms 50 --recovery-memory-kb 16384 && '$CFG' unlock --device '$W/c.img'"
+
+# --- raw PCR read through cairn-measure
+check "cairn-measure pcrs" 0 "$MEAS" pcrs --pcrs 7,8
+expect_output "pcr 8 value" '^8 [0-9a-f]{64}$'
+
+echo "swtpm-test: $fails failure(s)"
+[ "$fails" -eq 0 ]
