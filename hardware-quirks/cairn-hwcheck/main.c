@@ -350,15 +350,22 @@ static int write_bundle(struct hw_report *r, const char *acpidump_text, size_t a
                 _cleanup_free_ char *dmi = NULL;
                 size_t dmi_size = 0;
 
-                for (size_t i = 0; hw_live_acpi_tables[i]; i++) {
-                        char name[64];
+                for (size_t i = 0; hw_live_acpi_tables[i]; i++)
+                        for (unsigned inst = 0; inst <= 16; inst++) {
+                                char name[64], table[16];
 
-                        snprintf(path, sizeof(path), "%s/%s", acpi_dir, hw_live_acpi_tables[i]);
-                        snprintf(name, sizeof(name), "acpi/%s.dat", hw_live_acpi_tables[i]);
-                        k = add_file_raw(&b, name, path, ACPI_MAX_TABLE_SIZE);
-                        if (k == -ENOMEM)
-                                goto out;
-                }
+                                if (inst == 0)
+                                        snprintf(table, sizeof(table), "%s", hw_live_acpi_tables[i]);
+                                else
+                                        snprintf(table, sizeof(table), "%s%u", hw_live_acpi_tables[i], inst);
+                                snprintf(path, sizeof(path), "%s/%s", acpi_dir, table);
+                                snprintf(name, sizeof(name), "acpi/%s.dat", table);
+                                k = add_file_raw(&b, name, path, ACPI_MAX_TABLE_SIZE);
+                                if (k == -ENOMEM)
+                                        goto out;
+                                if (k == -ENOENT && inst > 0)
+                                        break;
+                        }
                 snprintf(path, sizeof(path), "%s/smbios_entry_point", dmi_dir);
                 (void) add_file_raw(&b, "smbios/smbios_entry_point", path, 4096);
                 snprintf(path, sizeof(path), "%s/DMI", dmi_dir);

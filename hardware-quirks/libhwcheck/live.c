@@ -360,26 +360,36 @@ int hw_live_collect(struct hw_report *r, const struct hw_live_options *o) {
 
         r->live = true;
 
-        /* ACPI */
-        for (size_t i = 0; hw_live_acpi_tables[i]; i++) {
-                _cleanup_free_ char *data = NULL;
-                size_t size = 0;
+        /* ACPI.  Linux names a table that occurs more than once SIG1, SIG2, ...
+         * (e.g. a firmware APIC plus one added with QEMU's -acpitable); the
+         * first instance is the one the kernel and Xen use. */
+        for (size_t i = 0; hw_live_acpi_tables[i]; i++)
+                for (unsigned inst = 0; inst <= 16; inst++) {
+                        _cleanup_free_ char *data = NULL;
+                        char name[16];
+                        size_t size = 0;
 
-                snprintf(path, sizeof(path), "%s/%s", acpi_dir, hw_live_acpi_tables[i]);
-                k = read_full_file(path, ACPI_MAX_TABLE_SIZE, &data, &size);
-                if (k == -ENOENT)
-                        continue;
-                if (k < 0) {
-                        if (hw_findings_add(&r->findings, "acpi", "acpi-unreadable", HW_SEVERITY_WARN,
-                                            "Cannot read %s: %s (run as root).", path, strerror(-k)) < 0)
-                                return -ENOMEM;
-                        continue;
+                        if (inst == 0)
+                                snprintf(name, sizeof(name), "%s", hw_live_acpi_tables[i]);
+                        else
+                                snprintf(name, sizeof(name), "%s%u", hw_live_acpi_tables[i], inst);
+                        snprintf(path, sizeof(path), "%s/%s", acpi_dir, name);
+                        k = read_full_file(path, ACPI_MAX_TABLE_SIZE, &data, &size);
+                        if (k == -ENOENT) {
+                                if (inst == 0)
+                                        continue;
+                                break;
+                        }
+                        if (k < 0) {
+                                if (hw_findings_add(&r->findings, "acpi", "acpi-unreadable", HW_SEVERITY_WARN,
+                                                    "Cannot read %s: %s (run as root).", path, strerror(-k)) < 0)
+                                        return -ENOMEM;
+                                continue;
+                        }
+                        k = hw_report_add_acpi_table(r, (const uint8_t *) data, size, name);
+                        if (k < 0)
+                                return k;
                 }
-                k = hw_report_add_acpi_table(r, (const uint8_t *) data, size, hw_live_acpi_tables[i]);
-                if (k < 0)
-                        return k;
-        }
-        snprintf(path, sizeof(path), "%s/FACP", acpi_dir);
         if (access(acpi_dir, F_OK) == 0)
                 r->have_acpi = true;
         else if (hw_findings_add(&r->findings, "acpi", "acpi-unavailable", HW_SEVERITY_WARN,
