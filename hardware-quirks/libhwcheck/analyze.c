@@ -239,9 +239,9 @@ static int analyze_cpu(struct hw_report *r) {
                 return 0;
         if (!c->vmx && !c->svm) {
                 if (c->virt_firmware_disabled != HW_YES)
-                        ADD("cpu", "no-cpu-virt", HW_SEVERITY_FAIL,
-                            "The CPU reports neither VT-x nor AMD-V%s; Cairn needs hardware virtualisation. Enable it in the firmware setup.",
-                            c->hypervisor ? " (this runs under a hypervisor that hides it)" : "");
+                        ADD("cpu", "no-cpu-virt", HW_SEVERITY_FAIL, "%s",
+                            c->hypervisor ? "This runs in a virtual machine whose CPU shows neither VT-x nor AMD-V; Cairn needs hardware virtualisation: run it on the machine itself, or enable nested virtualisation." :
+                                            "The CPU reports neither VT-x nor AMD-V; Cairn needs hardware virtualisation. Enable it in the firmware setup, or the CPU cannot run Cairn.");
         } else if (c->virt_firmware_disabled != HW_YES)
                 ADD("cpu", "cpu-virt", HW_SEVERITY_OK, "%s %s (family 0x%x model 0x%x) has %s.", c->vendor,
                     c->brand[0] ? c->brand : "CPU", c->family, c->model, c->vmx ? "VT-x" : "AMD-V");

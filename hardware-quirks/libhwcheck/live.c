@@ -411,7 +411,9 @@ int hw_live_collect(struct hw_report *r, const struct hw_live_options *o) {
                 if (k < 0)
                         return k;
         } else if (hw_findings_add(&r->findings, "smbios", "smbios-unreadable", HW_SEVERITY_WARN,
-                                   "Cannot read %s: %s (run as root).", path, strerror(-k)) < 0)
+                                   k == -ENOENT ? "There is no %s: the firmware provides no SMBIOS, or this runs in a container; machine-specific quirks cannot be matched." :
+                                                  "Cannot read %s (%s): run as root to match machine-specific quirks.",
+                                   path, strerror(-k)) < 0)
                 return -ENOMEM;
 
         (void) hw_live_cpu(&r->cpu);
