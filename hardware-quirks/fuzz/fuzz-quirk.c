@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct hw_pci_dev pci = { .vendor = 0x8086, .device = 0x0166, .revision = 9, .class_code = 0x030000 };
         char *err = NULL, *matched = NULL;
 
-        if (quirk_parse((const char *) data, size, "fuzz.quirk", &q, &err) < 0) {
+        if (quirk_parse((const char *) data, size, "fuzz-input", &q, &err) < 0) {
                 free(err);
                 return 0;
         }
