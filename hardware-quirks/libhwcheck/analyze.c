@@ -198,7 +198,7 @@ static int analyze_tpm(struct hw_report *r) {
                     "No TPM found; Cairn runs but cannot seal /config to measurements. Enable the TPM (fTPM / PTT) in the firmware setup.");
                 break;
         case HW_TPM_UNKNOWN:
-                if (!r->have_acpi)
+                if (!r->have_acpi || r->acpi_incomplete)
                         break;
                 if (t2)
                         ADD("tpm", "tpm", HW_SEVERITY_OK, "The firmware describes a TPM 2.0 (TPM2 table, start method %u: %s).",
@@ -404,7 +404,7 @@ int hw_analyze(struct hw_report *r) {
         hw_report_cpu_from_smbios(r);
 
         if (r->have_acpi) {
-                if (!r->acpi.dmar && !r->acpi.ivrs)
+                if (!r->acpi.dmar && !r->acpi.ivrs && !r->acpi_incomplete)
                         ADD("iommu", "no-iommu", HW_SEVERITY_FAIL,
                             "No DMAR or IVRS table: the firmware reports no IOMMU. Enable VT-d / AMD-Vi (\"IOMMU\") in the firmware setup; without it Cairn cannot isolate devices.");
                 if (r->acpi.dmar && (k = analyze_dmar(r)) < 0)

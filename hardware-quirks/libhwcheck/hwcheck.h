@@ -87,6 +87,7 @@ struct hw_report {
         char *source;          /* "live", or the offline input file */
         struct acpi_info acpi;
         bool have_acpi;
+        bool acpi_incomplete;  /* some table could not be read (permissions) */
         struct smbios_info dmi;
         bool have_dmi;
         struct hw_cpu cpu;

@@ -381,6 +381,7 @@ int hw_live_collect(struct hw_report *r, const struct hw_live_options *o) {
                                 break;
                         }
                         if (k < 0) {
+                                r->acpi_incomplete = true;
                                 if (hw_findings_add(&r->findings, "acpi", "acpi-unreadable", HW_SEVERITY_WARN,
                                                     "Cannot read %s: %s (run as root).", path, strerror(-k)) < 0)
                                         return -ENOMEM;
