@@ -371,13 +371,14 @@ static int split_line(pctx *c, const char *line, char ***ret_args, size_t *ret_n
         char **args = NULL;
         size_t n = 0;
         const char *p = line;
+        sbuf w = {};
         int r = 0;
 
         *ret_brace = false;
         for (;;) {
-                sbuf w = {};
                 bool word = false;
 
+                w = (sbuf) {};
                 while (*p == ' ' || *p == '\t')
                         p++;
                 if (!*p || *p == '#')
@@ -443,15 +444,13 @@ static int split_line(pctx *c, const char *line, char ***ret_args, size_t *ret_n
                                 r = sbuf_add(&w, p, 1);
                                 p++;
                         }
-                        if (r < 0) {
-                                free(w.s);
+                        if (r < 0)
                                 goto out;
-                        }
                 }
                 if (word) {
                         if (!w.s && (r = sbuf_add(&w, "", 0)) < 0)
                                 goto out;
-                        r = args_push(&args, &n, w.s);
+                        r = args_push(&args, &n, TAKE_PTR(w.s));
                         if (r < 0)
                                 goto out;
                 }
@@ -466,6 +465,7 @@ static int split_line(pctx *c, const char *line, char ***ret_args, size_t *ret_n
         *ret_n = n;
         return 0;
 out:
+        free(w.s);
         strv_free(args);
         return r < 0 ? r : -EOPNOTSUPP;
 }
