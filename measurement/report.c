@@ -118,21 +118,33 @@ static void explain_component(json_object *reasons, const meas_event *key, const
         add_reason(reasons, "%s changed", what);
 }
 
+static int filter_pcr(const meas_log *in, unsigned pcr, meas_log *out) {
+        /* A shallow copy of one PCR's events (texts stay owned by in). */
+        out->events = NULL;
+        out->n_events = 0;
+        if (!in || in->n_events == 0)
+                return 0;
+        out->events = calloc(in->n_events, sizeof(meas_event));
+        if (!out->events)
+                return -ENOMEM;
+        for (size_t i = 0; i < in->n_events; i++)
+                if (in->events[i].pcr == pcr)
+                        out->events[out->n_events++] = in->events[i];
+        return 0;
+}
+
 static void explain_pcr(json_object *reasons, unsigned pcr, const cairn_token *t, const meas_log *now) {
+        _cleanup_free_ meas_event *sev = NULL, *nev = NULL;
         meas_log sealed = {}, present = {};
         bool any = false, other_than_commands = false;
 
-        /* Views of this PCR's events (pointers only; not freed element-wise). */
-        meas_event sev[4096], nev[4096];
-
-        for (size_t i = 0; i < t->events.n_events && sealed.n_events < ELEMENTSOF(sev); i++)
-                if (t->events.events[i].pcr == pcr)
-                        sev[sealed.n_events++] = t->events.events[i];
-        for (size_t i = 0; now && i < now->n_events && present.n_events < ELEMENTSOF(nev); i++)
-                if (now->events[i].pcr == pcr)
-                        nev[present.n_events++] = now->events[i];
-        sealed.events = sev;
-        present.events = nev;
+        if (filter_pcr(&t->events, pcr, &sealed) < 0 || filter_pcr(now, pcr, &present) < 0) {
+                free(sealed.events);
+                add_reason(reasons, "PCR %u changed (out of memory while explaining)", pcr);
+                return;
+        }
+        sev = sealed.events;
+        nev = present.events;
 
         if (sealed.n_events == 0 || present.n_events == 0) {
                 add_reason(reasons, "PCR %u changed: it covers %s%s", pcr, pcr_meaning[pcr] ?: "other components",
