@@ -14,7 +14,7 @@ swtpm socket --tpm2 --tpmstate dir="$W/tpm" --ctrl type=unixio,path="$W/ctrl.soc
 SW=$!
 QEMU=
 cleanup() {
-	[ -n "$QEMU" ] && kill -9 "$QEMU" 2>/dev/null || true
+	if [ -n "$QEMU" ]; then kill -9 "$QEMU" 2>/dev/null || true; fi
 	kill "$SW" 2>/dev/null || true
 	wait 2>/dev/null || true
 }
