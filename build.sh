@@ -77,10 +77,9 @@ cmd_asan() {
 		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 }
 
-cmd_iso() {
+cmd_iso() { # [--test]
 	local variant=release
-	[ "${1:-}" = --test ] && variant=test
-	[ -f "$OUT/staging/.stamp" ] || true
+	if [ "${1:-}" = --test ]; then variant="test"; fi
 	cmd_c
 	"$ROOT/scripts/rootfs.sh" dom0
 	"$ROOT/scripts/initrd.sh"
@@ -95,13 +94,17 @@ cmd_images() {
 	"$ROOT/scripts/iso.sh" test
 }
 
-cmd_run() {
-	local variant=release arg
-	for arg in "$@"; do [ "$arg" = --test ] && variant=test; done
+cmd_run() { # [cairn-qemu options]
+	local arg iso="$OUT/cairn.iso" isoarg=()
+	for arg in "$@"; do
+		if [ "$arg" = --test ]; then
+			iso="$OUT/cairn-test.iso"
+			isoarg=(--test)
+		fi
+	done
 	cmd_deps
-	cmd_iso ${variant/release/} ${variant/test/--test}
-	exec python3 "$ROOT/tests/e2e/cairn-qemu" --state "$OUT/run" \
-		--iso "$OUT/cairn${variant/release/}${variant/test/-test}.iso" "$@"
+	cmd_iso "${isoarg[@]}"
+	exec python3 "$ROOT/tests/e2e/cairn-qemu" --state "$OUT/run" --iso "$iso" "$@"
 }
 
 cmd_test() {

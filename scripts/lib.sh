@@ -21,31 +21,31 @@ elapsed() { # start -> "12.3s"
 # progress line (elapsed time, last log line) while it runs, and ends with one
 # line saying how long it took.  On failure, names the stage and the log file.
 run_stage() {
-	local name=$1; shift
-	local log="$LOGDIR/$name.log" start pid rc=0 last tick=0
-	start=$(now)
-	: >"$log"
-	("$@") >>"$log" 2>&1 &
-	pid=$!
-	while kill -0 "$pid" 2>/dev/null; do
+	local _stage=$1; shift
+	local _log="$LOGDIR/$_stage.log" _start _pid _rc=0 _tick=0
+	_start=$(now)
+	: >"$_log"
+	("$@") >>"$_log" 2>&1 &
+	_pid=$!
+	while kill -0 "$_pid" 2>/dev/null; do
 		sleep 1
-		tick=$((tick + 1))
+		_tick=$((_tick + 1))
 		if [ -t 1 ]; then
-			last=$(tail -n 1 "$log" 2>/dev/null | tr -d '\r' | cut -c1-60)
-			printf '\r\033[K  %-14s %4ss  %s' "$name" "$tick" "$last"
-		elif [ $((tick % 30)) -eq 0 ]; then
-			printf '  %-14s still running (%ss): %s\n' "$name" "$tick" \
-				"$(tail -n 1 "$log" 2>/dev/null | tr -d '\r' | cut -c1-80)"
+			printf '\r\033[K  %-14s %4ss  %s' "$_stage" "$_tick" \
+				"$(tail -n 1 "$_log" 2>/dev/null | tr -d '\r' | cut -c1-60)"
+		elif [ $((_tick % 30)) -eq 0 ]; then
+			printf '  %-14s still running (%ss): %s\n' "$_stage" "$_tick" \
+				"$(tail -n 1 "$_log" 2>/dev/null | tr -d '\r' | cut -c1-80)"
 		fi
 	done
-	wait "$pid" || rc=$?
-	[ -t 1 ] && printf '\r\033[K'
-	if [ "$rc" -ne 0 ]; then
-		printf '%-16s FAILED after %s (exit %s); log: %s\n' "$name" "$(elapsed "$start")" "$rc" "$log" >&2
-		tail -n 25 "$log" | sed 's/^/  | /' >&2
-		return "$rc"
+	wait "$_pid" || _rc=$?
+	if [ -t 1 ]; then printf '\r\033[K'; fi
+	if [ "$_rc" -ne 0 ]; then
+		printf '%-16s FAILED after %s (exit %s); log: %s\n' "$_stage" "$(elapsed "$_start")" "$_rc" "$_log" >&2
+		tail -n 25 "$_log" | sed 's/^/  | /' >&2
+		return "$_rc"
 	fi
-	printf '%-16s done in %s\n' "$name" "$(elapsed "$start")"
+	printf '%-16s done in %s\n' "$_stage" "$(elapsed "$_start")"
 }
 
 # note_stage NAME TEXT: a one-line stage that had nothing to do.

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# scripts/initrd.sh: build dom0's initramfs with dracut inside the dom0 base tree
+# (so it matches the image's kernel and tools), plus the kernel and Xen, into
+# out/images/{initrd.img,vmlinuz,xen.gz}.  Cached by the base and initramfs/.
+set -euo pipefail
+ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+OUT=${OUT:-$ROOT/out}
+CACHE=${CACHE:-$HOME/.cache/cairn}
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+
+base=$(cat "$OUT/images/dom0.base" 2>/dev/null) || die "build the dom0 image first (scripts/rootfs.sh dom0)"
+[ -d "$base" ] || die "dom0 base tree $base is gone; run scripts/rootfs.sh dom0"
+key=$( { echo "$base"; hash_inputs "$ROOT/initramfs" "$ROOT/scripts/initrd.sh"; } | sha256sum | cut -c1-16)
+dest="$CACHE/initrd/initrd-$key"
+
+# Drivers the initramfs needs beyond what module-setup.sh names: none today.
+DRACUT_MODULES="bash base udev-rules kernel-modules dm cairn"
+
+build_initrd() {
+	local work="$OUT/work/initrd" tree kver tmp="$dest.tmp"
+	tree="$work/root"
+	trap 'chroot_cleanup; umount -l "$tree" 2>/dev/null || true' EXIT
+	umount -l "$tree" 2>/dev/null || true
+	rm -rf "$work" "$tmp"
+	mkdir -p "$work/upper" "$work/wd" "$tree" "$tmp"
+	mount -t overlay overlay -o "lowerdir=$base,upperdir=$work/upper,workdir=$work/wd" "$tree"
+	rm -rf "$tree/usr/lib/dracut/modules.d/90cairn"
+	cp -r "$ROOT/initramfs/90cairn" "$tree/usr/lib/dracut/modules.d/90cairn"
+	kver=$(basename "$(find "$tree/usr/lib/modules" -mindepth 1 -maxdepth 1 -type d | sort | tail -n 1)")
+	chroot_prepare "$tree"
+	chroot "$tree" dracut --force --no-hostonly --no-hostonly-cmdline --no-early-microcode \
+		--modules "$DRACUT_MODULES" --compress zstd --kver "$kver" /tmp/initrd.img
+	chroot_cleanup
+	cp "$tree/tmp/initrd.img" "$tmp/initrd.img"
+	cp "$tree/boot/vmlinuz-$kver" "$tmp/vmlinuz"
+	cp "$tree/boot/xen-4.17-amd64.gz" "$tmp/xen.gz"
+	echo "$kver" >"$tmp/kver"
+	chroot "$tree" lsinitrd /tmp/initrd.img >"$tmp/contents.txt" 2>&1 || true
+	umount "$tree"
+	trap - EXIT
+	rm -rf "$work"
+	mv "$tmp" "$dest"
+	find "$CACHE/initrd" -maxdepth 1 -name 'initrd-*' -printf '%T@ %p\n' | sort -rn |
+		tail -n +3 | cut -d' ' -f2- | xargs -r rm -rf
+}
+
+if [ -f "$dest/initrd.img" ]; then
+	note_stage initrd "cached ($dest)"
+else
+	run_stage initrd build_initrd
+fi
+mkdir -p "$OUT/images"
+for f in initrd.img vmlinuz xen.gz kver contents.txt; do
+	cp "$dest/$f" "$OUT/images/$f"
+done
+printf '%-16s initrd %s MiB, kernel %s\n' initrd \
+	"$(( $(stat -c %s "$OUT/images/initrd.img") / 1048576 ))" "$(cat "$OUT/images/kver")"

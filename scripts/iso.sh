@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# scripts/iso.sh release|test: assemble the hybrid ISO (BIOS + UEFI, CD + USB
+# stick) out/cairn.iso, or the test variant out/cairn-test.iso
+# (iso/test-variant/README.md), from out/images/.
+set -euo pipefail
+ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+OUT=${OUT:-$ROOT/out}
+CACHE=${CACHE:-$HOME/.cache/cairn}
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+
+variant=${1:-release}
+case $variant in
+release) iso="$OUT/cairn.iso" ;;
+test) iso="$OUT/cairn-test.iso" ;;
+*) die "iso.sh: unknown variant '$variant' (release or test)" ;;
+esac
+img="$OUT/images"
+for f in dom0.squashfs dom0.verity dom0.roothash xen.gz vmlinuz initrd.img; do
+	[ -f "$img/$f" ] || die "missing $img/$f: build the images first (./build.sh iso)"
+done
+version=$(sed -n "s/^ *version: '\(.*\)',/\1/p" "$ROOT/meson.build" | head -n 1)
+version="$version+$(git -C "$ROOT" rev-parse --short=8 HEAD 2>/dev/null || echo unknown)"
+roothash=$(cat "$img/dom0.roothash")
+
+args() { # KEY
+	sed -n "s/^$1=//p" "$ROOT/iso/args" | sed "s/@ROOTHASH@/$roothash/g"
+}
+
+assemble() {
+	local tree="$OUT/iso-$variant"
+	rm -rf "$tree"
+	mkdir -p "$tree/boot/grub" "$tree/cairn"
+	cp "$ROOT/iso/grub.cfg" "$tree/boot/grub/grub.cfg"
+	sed -e "s|@VERSION@|$version|g" -e "s|@XEN_ARGS@|$(args XEN_ARGS)|g" \
+		-e "s|@DOM0_ARGS@|$(args DOM0_ARGS)|g" "$ROOT/iso/cairn.cfg.in" >"$tree/boot/grub/cairn.cfg"
+	if grep -q '@[A-Z_]*@' "$tree/boot/grub/cairn.cfg"; then
+		die "unexpanded placeholder in cairn.cfg"
+	fi
+	ln "$img/xen.gz" "$tree/boot/xen.gz" 2>/dev/null || cp "$img/xen.gz" "$tree/boot/xen.gz"
+	ln "$img/vmlinuz" "$tree/boot/vmlinuz" 2>/dev/null || cp "$img/vmlinuz" "$tree/boot/vmlinuz"
+	if [ "$variant" = test ]; then
+		# Release initramfs + one appended cpio with the test-shell hook.
+		local extra="$OUT/work/test-variant"
+		rm -rf "$extra"
+		mkdir -p "$extra/usr/lib/dracut/hooks/pre-pivot"
+		install -m 0755 "$ROOT/iso/test-variant/cairn-test-shell.sh" \
+			"$extra/usr/lib/dracut/hooks/pre-pivot/99-cairn-test-shell.sh"
+		cat "$img/initrd.img" >"$tree/boot/initrd.img"
+		(cd "$extra" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
+			>>"$tree/boot/initrd.img"
+	else
+		ln "$img/initrd.img" "$tree/boot/initrd.img" 2>/dev/null || cp "$img/initrd.img" "$tree/boot/initrd.img"
+	fi
+	ln "$img/dom0.squashfs" "$tree/cairn/dom0.squashfs" 2>/dev/null || cp "$img/dom0.squashfs" "$tree/cairn/"
+	ln "$img/dom0.verity" "$tree/cairn/dom0.verity" 2>/dev/null || cp "$img/dom0.verity" "$tree/cairn/"
+	printf 'version=%s\nvariant=%s\ndom0_roothash=%s\n' "$version" "$variant" "$roothash" \
+		>"$tree/cairn/BUILD"
+	grub-mkrescue --output="$iso.tmp" "$tree" -- -volid CAIRN
+	mv "$iso.tmp" "$iso"
+}
+
+run_stage "iso-$variant" assemble
+printf '%-16s %s (%s MiB)\n' "iso-$variant" "${iso#"$ROOT"/}" "$(( $(stat -c %s "$iso") / 1048576 ))"

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# scripts/rootfs.sh NAME: build the read-only image rootfs/NAME into
+# out/images/NAME.{squashfs,verity,roothash}.  Two cached stages:
+#   base  - mmdebstrap of rootfs/NAME/packages (slow; keyed by the package list)
+#   image - overlay, staged binaries, customize, trim, squashfs, dm-verity
+#           (keyed by every input, so a C change redoes only this stage)
+set -euo pipefail
+ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+OUT=${OUT:-$ROOT/out}
+CACHE=${CACHE:-$HOME/.cache/cairn}
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+
+name=${1:?usage: rootfs.sh NAME}
+recipe="$ROOT/rootfs/$name"
+[ -f "$recipe/packages" ] || die "no recipe rootfs/$name (rootfs/$name/packages missing)"
+# Bump when the way images are built changes, so old cache entries are not reused.
+RECIPE_FORMAT=1
+
+packages=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$recipe/packages" | tr -s ' \n' ',,' | sed 's/,$//')
+base_key=$(printf 'format %s\npackages %s\n' "$RECIPE_FORMAT" "$packages" | sha256sum | cut -c1-16)
+base="$CACHE/base/$name-$base_key"
+
+# Keep the newest two cache entries of each kind for this image.
+prune_cache() { # dir prefix
+	find "$1" -maxdepth 1 -name "$2-*" -printf '%T@ %p\n' 2>/dev/null | sort -rn |
+		tail -n +3 | cut -d' ' -f2- | xargs -r rm -rf
+}
+
+build_base() {
+	local tmp="$base.tmp"
+	rm -rf "$tmp"
+	mkdir -p "$(dirname "$base")"
+	mmdebstrap --variant=minbase --mode=root --format=directory \
+		--aptopt='APT::Install-Recommends "false"' \
+		--dpkgopt='path-exclude=/usr/share/doc/*' \
+		--dpkgopt='path-exclude=/usr/share/man/*' \
+		--dpkgopt='path-exclude=/usr/share/locale/*' \
+		--dpkgopt='path-include=/usr/share/locale/locale.alias' \
+		--include="$packages" bookworm "$tmp"
+	mv "$tmp" "$base"
+	prune_cache "$CACHE/base" "$name"
+}
+
+if [ -d "$base" ]; then
+	note_stage "$name-base" "cached ($base)"
+else
+	run_stage "$name-base" build_base
+fi
+
+# --- image stage -------------------------------------------------------------
+staging="$OUT/staging"
+collect_binaries() {
+	[ -f "$recipe/binaries" ] && [ -d "$staging" ] || return 0
+	(
+		cd "$staging"
+		shopt -s nullglob globstar
+		sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$recipe/binaries" | while read -r pattern; do
+			# shellcheck disable=SC2086
+			for f in $pattern; do
+				if [ -f "$f" ] || [ -L "$f" ]; then echo "$f"; fi
+			done
+		done
+	) | sort -u
+}
+mapfile -t binlist < <(collect_binaries)
+
+comp=$(sed -e 's/#.*//' -e '/^$/d' "$recipe/compression" 2>/dev/null | head -n 1)
+comp=${comp:-zstd}
+img_key=$(
+	{
+		echo "base $base_key comp $comp format $RECIPE_FORMAT"
+		hash_inputs "$recipe/overlay" "$recipe/customize" "$recipe/trim" "$recipe/binaries" \
+			"$ROOT/scripts/rootfs.sh"
+		for f in "${binlist[@]}"; do printf '%s ' "$f"; sha256sum <"$staging/$f"; done
+	} | sha256sum | cut -c1-16
+)
+img="$CACHE/images/$name-$img_key"
+
+mksquash() { # tree output
+	case $comp in
+	xz) mksquashfs "$1" "$2" -noappend -comp xz -Xbcj x86 -b 1M -no-progress -quiet ;;
+	zstd) mksquashfs "$1" "$2" -noappend -comp zstd -Xcompression-level 19 -b 1M -no-progress -quiet ;;
+	*) die "rootfs/$name/compression: unknown compression '$comp' (zstd or xz)" ;;
+	esac
+}
+
+build_image() {
+	local work="$OUT/work/$name" tmp="$img.tmp"
+	local upper="$work/upper" wd="$work/wd" tree="$work/root"
+	trap 'chroot_cleanup; umount -l "$tree" 2>/dev/null || true' EXIT
+	umount -l "$tree" 2>/dev/null || true
+	rm -rf "$work" "$tmp"
+	mkdir -p "$upper" "$wd" "$tree" "$tmp"
+	# The cached base stays untouched: all changes land in the overlay's upper dir.
+	mount -t overlay overlay -o "lowerdir=$base,upperdir=$upper,workdir=$wd" "$tree"
+
+	[ -d "$recipe/overlay" ] && cp -a --no-preserve=ownership "$recipe/overlay/." "$tree/"
+	for f in "${binlist[@]}"; do
+		mkdir -p "$tree/$(dirname "$f")"
+		cp -a --no-preserve=ownership "$staging/$f" "$tree/$f"
+	done
+	echo "image $name: ${#binlist[@]} project files from out/staging"
+	: >"$tree/etc/fstab"
+
+	if [ -x "$recipe/customize" ]; then
+		chroot_prepare "$tree"
+		"$recipe/customize" "$tree"
+		chroot_cleanup
+	fi
+
+	if [ -f "$recipe/trim" ]; then
+		( cd "$tree" && shopt -s nullglob &&
+		  sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$recipe/trim" | while IFS= read -r g; do
+			# shellcheck disable=SC2086
+			rm -rf -- $g
+		  done )
+	fi
+	local kver
+	for kver in "$tree"/usr/lib/modules/*; do
+		[ -d "$kver" ] && chroot "$tree" depmod -a "$(basename "$kver")"
+	done
+
+	mksquash "$tree" "$tmp/$name.squashfs"
+	veritysetup format "$tmp/$name.squashfs" "$tmp/$name.verity" >"$tmp/verity.txt"
+	awk '/^Root hash:/ { print $3 }' "$tmp/verity.txt" >"$tmp/$name.roothash"
+	[ -s "$tmp/$name.roothash" ] || die "veritysetup gave no root hash"
+	du -sm "$tree" | cut -f1 >"$tmp/tree-mib"
+	umount "$tree"
+	trap - EXIT
+	rm -rf "$work"
+	mv "$tmp" "$img"
+	prune_cache "$CACHE/images" "$name"
+}
+
+if [ -f "$img/$name.roothash" ]; then
+	note_stage "$name-image" "cached ($img)"
+else
+	run_stage "$name-image" build_image
+fi
+
+mkdir -p "$OUT/images"
+for f in squashfs verity roothash; do
+	cp --reflink=auto "$img/$name.$f" "$OUT/images/$name.$f.tmp"
+	mv "$OUT/images/$name.$f.tmp" "$OUT/images/$name.$f"
+done
+echo "$base" >"$OUT/images/$name.base"
+printf '%-16s %s MiB squashfs (%s, tree %s MiB), root hash %s\n' "$name" \
+	"$(( $(stat -c %s "$OUT/images/$name.squashfs") / 1048576 ))" "$comp" \
+	"$(cat "$img/tree-mib")" "$(cut -c1-16 "$OUT/images/$name.roothash")..."

@@ -1,0 +1,247 @@
+"""End-to-end tests of the live ISO (issue: measured live ISO).
+
+Each test boots a real ISO in QEMU (TCG) with OVMF or SeaBIOS and swtpm, and
+reads dom0's serial console.  Tests that need to look inside dom0 boot the test
+variant (out/cairn-test.iso: the release build plus a root shell on hvc0, see
+iso/test-variant/README.md); the checks of the product itself boot the release
+ISO (out/cairn.iso).
+"""
+import re
+import shutil
+import subprocess
+
+from harness import Machine, TestFailure
+
+ORDER = 10
+READY = r"cairn: dom0 ready"
+# Under TCG on a loaded 2-core machine a boot takes one to three minutes.
+BOOT_TIMEOUT = 900
+
+
+def check(cond, message):
+    if not cond:
+        raise TestFailure(message)
+
+
+def boot_to_ready(t, iso, firmware, boot, name="boot1", **kw):
+    m = Machine(t.outdir, iso=iso, firmware=firmware, boot=boot, name=name, **kw)
+    m.__enter__()
+    try:
+        idx, match = m.wait_for_any([READY, r"cairn: (boot failed|dom0 failed): [^\r\n]*"],
+                                    timeout=BOOT_TIMEOUT)
+        check(idx == 0, f"dom0 did not come up: {match.group(0)}")
+    except BaseException:
+        m.__exit__(None, None, None)
+        raise
+    return m
+
+
+def check_toolstack(m):
+    out = m.shell("xl list")
+    check(re.search(r"^Domain-0\s+0\s", out, re.M), f"xl list shows no Domain-0:\n{out}")
+
+
+def check_dom0_ready(t, firmware, boot):
+    m = boot_to_ready(t, t.test_iso, firmware, boot)
+    with m:
+        check_toolstack(m)
+        # The medium that was found is the one we booted from.
+        medium = m.shell("cat /run/cairn/medium-found").strip()
+        if boot == "usb":
+            check(medium.startswith("/dev/sd"), f"USB boot used medium {medium}, not the stick")
+        else:
+            check(medium.startswith("/dev/sr"), f"CD boot used medium {medium}, not the CD")
+
+
+def e2e_iso_ovmf_cd(t):
+    """OVMF, ISO as CD: dom0 ready, root is overlay(verity squashfs, tmpfs), PCRs, cmdline."""
+    roothash = t.roothash()
+    m = boot_to_ready(t, t.test_iso, "ovmf", "cd")
+    with m:
+        check_toolstack(m)
+
+        root = m.shell("findmnt -n -o FSTYPE,OPTIONS /").strip()
+        check(root.startswith("overlay "), f"/ is not an overlay: {root}")
+        check("lowerdir=/run/cairn/lower" in root and "upperdir=/run/cairn/rw/upper" in root,
+              f"/ overlay has unexpected layers: {root}")
+        lower = m.shell("findmnt -n -o FSTYPE,SOURCE,OPTIONS /run/cairn/lower").strip()
+        check(lower.startswith("squashfs /dev/mapper/cairn-dom0 ro"),
+              f"lower layer is not the read-only verity squashfs: {lower}")
+        upper = m.shell("findmnt -n -o FSTYPE /run/cairn/rw").strip()
+        check(upper == "tmpfs", f"upper layer is {upper}, not tmpfs")
+        status = m.shell("veritysetup status cairn-dom0")
+        check(re.search(r"type:\s+VERITY", status), f"cairn-dom0 is not dm-verity:\n{status}")
+        check(re.search(r"status:\s+verified", status), f"cairn-dom0 not verified:\n{status}")
+        check(roothash in status, f"cairn-dom0 root hash is not {roothash}:\n{status}")
+        # The squashfs itself cannot be written.
+        rc, out = m.shell("touch /run/cairn/lower/etc/x", check=False)
+        check(rc != 0 and "Read-only" in out, f"writing to the squashfs did not fail: {rc} {out}")
+
+        cmdline = m.shell("cat /proc/cmdline").strip()
+        check(f"cairn.verity={roothash}" in cmdline,
+              f"dom0 command line lacks the verity root hash {roothash}: {cmdline}")
+
+        pcrs = m.shell("tpm2_pcrread sha256:8,9")
+        values = dict(re.findall(r"^\s*(\d+)\s*:\s*0x([0-9A-Fa-f]{64})", pcrs, re.M))
+        for pcr in ("8", "9"):
+            check(pcr in values, f"tpm2_pcrread gave no PCR {pcr}:\n{pcrs}")
+            check(set(values[pcr]) != {"0"}, f"PCR {pcr} is zero after a measured boot")
+        (t.outdir / "pcrs.txt").write_text(pcrs)
+
+
+def e2e_iso_seabios_cd(t):
+    """SeaBIOS, ISO as CD: dom0 ready, xl list works."""
+    check_dom0_ready(t, "seabios", "cd")
+
+
+def e2e_iso_ovmf_usb(t):
+    """OVMF, ISO written raw to a USB stick (xHCI): dom0 ready."""
+    check_dom0_ready(t, "ovmf", "usb")
+
+
+def e2e_iso_seabios_usb(t):
+    """SeaBIOS, ISO written raw to a USB stick (xHCI): dom0 ready."""
+    check_dom0_ready(t, "seabios", "usb")
+
+
+def e2e_iso_reset_on_boot(t):
+    """Files written in dom0 under /etc, /root and /var are gone on the next boot."""
+    disk = t.outdir / "scratch.img"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(disk), "64M"], check=True)
+    paths = ["/etc/cairn-reset-test", "/root/cairn-reset-test", "/var/lib/cairn-reset-test"]
+    tpm = t.outdir / "tpm"
+    vars_ = t.outdir / "OVMF_VARS.fd"
+    shutil.copy("/usr/share/OVMF/OVMF_VARS_4M.fd", vars_)
+    common = dict(disks=[str(disk)], tpm_state=str(tpm), ovmf_vars=str(vars_))
+
+    m = boot_to_ready(t, t.test_iso, "ovmf", "cd", name="boot1", **common)
+    with m:
+        for p in paths:
+            m.shell(f"echo written-in-boot-1 > {p} && sync")
+        for p in paths:
+            check(m.shell(f"cat {p}").strip() == "written-in-boot-1", f"{p} not written")
+        m.serial_write(b"systemctl poweroff\n")
+        m.wait_exit(300)
+
+    m = boot_to_ready(t, t.test_iso, "ovmf", "cd", name="boot2", **common)
+    with m:
+        for p in paths:
+            rc, out = m.shell(f"cat {p}", check=False)
+            check(rc != 0, f"{p} survived a reboot: {out.strip()}")
+
+
+def iso_file_lba(iso, path):
+    """(byte offset, size) of a file inside an ISO image."""
+    out = subprocess.run(["xorriso", "-indev", str(iso), "-find", path, "-exec", "report_lba", "--"],
+                         capture_output=True, text=True, check=True).stdout
+    m = re.search(r"File data lba:\s*\d+\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*,", out)
+    if not m:
+        raise TestFailure(f"cannot find {path} in {iso}: {out}")
+    return int(m.group(1)) * 2048, int(m.group(3))
+
+
+def e2e_iso_tampered_image(t):
+    """One byte of dom0.squashfs changed: the boot stops with a message, dom0 never comes up."""
+    iso = t.outdir / "tampered.iso"
+    shutil.copy(t.iso, iso)
+    offset, size = iso_file_lba(iso, "/cairn/dom0.squashfs")
+    target = offset + size // 2
+    with open(iso, "r+b") as f:
+        f.seek(target)
+        b = f.read(1)
+        f.seek(target)
+        f.write(bytes([b[0] ^ 0xFF]))
+    with Machine(t.outdir, iso=iso, firmware="ovmf", boot="cd") as m:
+        idx, match = m.wait_for_any(
+            [r"cairn: boot failed: [^\r\n]*", READY], timeout=BOOT_TIMEOUT)
+        check(idx == 0, "the tampered ISO booted to dom0 ready")
+        check("dom0 image" in match.group(0) and "corrupt" in match.group(0),
+              f"the failure message does not say the dom0 image is corrupted: {match.group(0)}")
+        m.wait_for(r"the system is halted", timeout=60)
+
+
+def remaster(src, dst, edit_cfg):
+    """A copy of the ISO whose cairn.cfg went through edit_cfg (boot records kept)."""
+    cfg = dst.with_suffix(".cfg")
+    subprocess.run(["xorriso", "-osirrox", "on", "-indev", str(src), "-extract",
+                    "/boot/grub/cairn.cfg", str(cfg)], check=True, capture_output=True)
+    cfg.chmod(0o644)
+    cfg.write_text(edit_cfg(cfg.read_text()))
+    subprocess.run(["xorriso", "-indev", str(src), "-outdev", str(dst), "-boot_image", "any",
+                    "replay", "-update", str(cfg), "/boot/grub/cairn.cfg"],
+                   check=True, capture_output=True)
+
+
+def e2e_iso_wrong_roothash(t):
+    """A command line whose root hash does not match the image: clear message, no dom0."""
+    iso = t.outdir / "wrong-hash.iso"
+    bad = "0" * 64
+    remaster(t.iso, iso, lambda s: re.sub(r"cairn\.verity=[0-9a-f]+", f"cairn.verity={bad}", s))
+    with Machine(t.outdir, iso=iso, firmware="seabios", boot="cd") as m:
+        idx, match = m.wait_for_any([r"cairn: boot failed: [^\r\n]*", READY], timeout=BOOT_TIMEOUT)
+        check(idx == 0, "an ISO with a wrong root hash booted to dom0 ready")
+        check("dom0 image" in match.group(0), f"unclear failure message: {match.group(0)}")
+
+
+def e2e_iso_missing_medium(t):
+    """The medium the command line names is not there: clear message after the wait."""
+    iso = t.outdir / "no-medium.iso"
+    remaster(t.iso, iso, lambda s: s.replace("cairn.medium=CAIRN", "cairn.medium=NOSUCHMEDIUM"))
+    with Machine(t.outdir, iso=iso, firmware="seabios", boot="cd") as m:
+        idx, match = m.wait_for_any([r"cairn: boot failed: [^\r\n]*", READY], timeout=BOOT_TIMEOUT)
+        check(idx == 0, "booted without its medium")
+        check("boot medium not found" in match.group(0), f"unclear failure message: {match.group(0)}")
+
+
+FORBIDDEN_GRUB = [
+    r"Minimum Emacs-like screen editing",   # the entry editor
+    r"Minimal BASH-like line editing",      # the GRUB shell
+    r"grub> ",
+    r"Press Ctrl-x to start",
+]
+
+
+def e2e_iso_grub_locked(t):
+    """At the GRUB menu, 'e' and 'c' open no editor and no shell (release ISO, OVMF)."""
+    with Machine(t.outdir, iso=t.iso, firmware="ovmf", boot="cd") as m:
+        m.wait_for(r"will be\s+(executed|booted) automatically|Use the .* keys", timeout=300)
+        before = len(m.serial_text())
+        for key in ("e", "c"):
+            m.send_key(key)
+            # GRUB asks for a superuser name; there is no such user with a password.
+            m.wait_for(r"Enter username:", timeout=60)
+            m.send_key("ret")
+            m.wait_for(r"Enter password:", timeout=60)
+            m.send_key("ret")
+            m.wait_for(r"Access denied|Username or password incorrect|Cairn", timeout=60)
+        m.screendump(t.outdir / "grub-after-keys.png")
+        seen = m.serial_text()[before:]
+        for pat in FORBIDDEN_GRUB:
+            check(not re.search(pat, seen), f"GRUB showed {pat!r} after 'e'/'c'")
+
+
+def e2e_iso_release_no_shell(t):
+    """The release ISO boots to dom0 ready and offers no shell on its console."""
+    m = boot_to_ready(t, t.iso, "ovmf", "cd")
+    with m:
+        before = len(m.serial_text())
+        for _ in range(3):
+            m.serial_write(b"\r\n")
+        m.serial_write(b"echo SHELL_$((6*7))\r\n")
+        m.serial_write(b"root\r\n")
+        try:
+            idx, match = m.wait_for_any([r"SHELL_42", r"login:", r"# $", r"Password:"], timeout=30)
+        except TestFailure:
+            idx = None
+        seen = m.serial_text()[before:]
+        check(idx is None, f"the release console answered like a shell or login: {seen[-300:]!r}")
+    # And statically: the release initramfs has no test hook, the image no open root.
+    listing = subprocess.run(
+        ["bash", "-c", f"cd {t.outdir} && xorriso -osirrox on -indev {t.iso} -extract "
+         f"/boot/initrd.img initrd.img >/dev/null 2>&1 && "
+         f"zstd -dc initrd.img | cpio -t 2>/dev/null"],
+        capture_output=True, text=True).stdout
+    check("cairn-test-shell" not in listing, "the release initramfs carries the test shell hook")
+    shadow = subprocess.run(["unsquashfs", "-cat", str(t.images / "dom0.squashfs"), "etc/shadow"],
+                            capture_output=True, text=True, check=True).stdout
+    check(re.search(r"^root:[*!]", shadow, re.M), "root is not locked in the dom0 image")
