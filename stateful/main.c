@@ -10,6 +10,7 @@
  * Secrets are read from files ("-" = stdin), never from the command line, and never printed. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,41 +126,54 @@ static int predict_medium(meas_log *log, tpm2_pcr_values values) {
         return 0;
 }
 
+/* The console line the initramfs shows: on stdout, without the program prefix. */
+static void locked_line(const char *fmt, ...) _printf_(1, 2);
+static void locked_line(const char *fmt, ...) {
+        va_list ap;
+
+        fputs("cairn: config locked: ", stdout);
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        putchar('\n');
+        fflush(stdout);
+}
+
 static void tpm_error(int r, const configvol_unlock_result *res) {
         char buf[128];
 
         switch (r) {
         case -EKEYREJECTED:
-                log_error("cairn: config locked: measurements changed (PCR %s)",
+                locked_line("measurements changed (PCR %s)",
                           pcr_mask_to_string(res ? res->mismatch_mask : 0, buf, sizeof(buf)));
                 break;
         case -ENOLCK: {
                 uint64_t left = res ? tpm2_lockout_remaining(&res->lockout) : 0;
 
                 if (left == UINT64_MAX)
-                        log_error("cairn: config locked: TPM lockout (%u failed attempts); it lasts until the TPM lockout is reset",
+                        locked_line("TPM lockout (%u failed attempts); it lasts until the TPM lockout is reset",
                                   res->lockout.counter);
                 else
-                        log_error("cairn: config locked: TPM lockout after %u failed PIN attempts (limit %u); retry in at most %llu s",
+                        locked_line("TPM lockout after %u failed PIN attempts (limit %u); retry in at most %llu s",
                                   res ? res->lockout.counter : 0, res ? res->lockout.max_tries : 0,
                                   (unsigned long long) left);
                 break;
         }
         case -EACCES:
-                log_error("cairn: config locked: wrong PIN (%u of %u failed attempts before lockout)",
+                locked_line("wrong PIN (%u of %u failed attempts before lockout)",
                           res ? res->lockout.counter : 0, res ? res->lockout.max_tries : 0);
                 break;
         case -ENOPKG:
-                log_error("cairn: config locked: a PIN is needed");
+                locked_line("a PIN is needed");
                 break;
         case -ENOENT:
-                log_error("cairn: config locked: the volume has no TPM key (use the recovery passphrase)");
+                locked_line("the volume has no TPM key (use the recovery passphrase)");
                 break;
         case -ENOKEY:
-                log_error("cairn: config locked: the unsealed key does not open the volume");
+                locked_line("the unsealed key does not open the volume");
                 break;
         default:
-                log_error("cairn: config locked: %s", tpm2_strerror(r));
+                locked_line("%s", tpm2_strerror(r));
         }
 }
 
@@ -246,8 +260,10 @@ static int verb_recover(void) {
         if (r < 0)
                 return log_error_errno(r, "Failed to read the recovery passphrase: %m");
         r = configvol_unlock_recovery(arg_device, arg_name, pass, size);
-        if (r == -ENOKEY)
-                return log_error_errno(r, "cairn: config locked: wrong recovery passphrase");
+        if (r == -ENOKEY) {
+                locked_line("wrong recovery passphrase");
+                return r;
+        }
         if (r < 0)
                 return log_error_errno(r, "Failed to open %s: %m", arg_device);
         printf("cairn: config unlocked\n");
