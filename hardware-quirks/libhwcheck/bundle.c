@@ -163,6 +163,8 @@ const char *redact_value(struct redactor *rd, enum redact_kind kind, const char 
                 return NULL;
         }
         rd->entries[rd->n].placeholder = ph;
+        rd->entries[rd->n].len = strlen(value);
+        rd->entries[rd->n].searchable = !generic_value(value);
         rd->n++;
         return ph;
 }
@@ -236,9 +238,10 @@ char *redact_text(struct redactor *rd, const char *text, size_t size, size_t *re
                 }
                 for (size_t k = 0; k < rd->n; k++) {
                         const struct redact_entry *e = &rd->entries[k];
-                        size_t l = strlen(e->value);
+                        size_t l = e->len;
 
-                        if (generic_value(e->value) || l > size - i || memcmp(text + i, e->value, l) != 0)
+                        if (!e->searchable || e->value[0] != text[i] || l > size - i ||
+                            memcmp(text + i, e->value, l) != 0)
                                 continue;
                         if (gb_put(&g, e->placeholder, strlen(e->placeholder)) < 0)
                                 goto oom;

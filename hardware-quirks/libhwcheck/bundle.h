@@ -27,6 +27,8 @@ struct bundle {
 struct redact_entry {
         char *value;
         char *placeholder;
+        size_t len;
+        bool searchable;        /* searched for in free text */
 };
 
 struct redactor {
