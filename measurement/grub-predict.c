@@ -825,6 +825,28 @@ static bool is_tpm_line(const char *line, bool *ret_conditional) {
         return false;
 }
 
+static bool is_trimmed(const char *line, const char *want) {
+        size_t n = strlen(want);
+
+        while (*line == ' ' || *line == '\t')
+                line++;
+        if (strncmp(line, want, n) != 0)
+                return false;
+        for (line += n; *line; line++)
+                if (*line != ' ' && *line != '\t')
+                        return false;
+        return true;
+}
+
+static bool is_tpm_if_open(const char *line) {
+        bool conditional;
+        _cleanup_free_ char *joined = NULL;
+
+        if (asprintf(&joined, "%s insmod tpm; fi", line) < 0)
+                return false;
+        return is_tpm_line(joined, &conditional) && conditional;
+}
+
 static int process_text(pctx *c, const char *name, char *text, bool top) {
         char *p = text;
         size_t first_entry = c->n_entries;
@@ -848,6 +870,35 @@ static int process_text(pctx *c, const char *name, char *text, bool top) {
                 if (strchr(line, '\r'))
                         return fail(c, -EOPNOTSUPP, "carriage return in the configuration");
 
+                /* The same, spread over three lines: "if …; then" / "insmod tpm" / "fi". */
+                if (!c->measuring && !c->in_entry && p && is_tpm_if_open(line)) {
+                        char *l2 = p, *e2 = strchr(l2, '\n'), *l3, *e3;
+
+                        if (e2) {
+                                *e2 = '\0';
+                                l3 = e2 + 1;
+                                e3 = strchr(l3, '\n');
+                                if (e3)
+                                        *e3 = '\0';
+                                if (is_trimmed(l2, "insmod tpm") && is_trimmed(l3, "fi")) {
+                                        p = e3 ? e3 + 1 : NULL;
+                                        lineno += 2;
+                                        r = load_module(c, "test", 0);
+                                        if (r < 0)
+                                                return r;
+                                        if (c->opts->bios)
+                                                continue;
+                                        r = load_module(c, "tpm", 0);
+                                        if (r < 0)
+                                                return r;
+                                        c->measuring = true;
+                                        continue;
+                                }
+                                if (e3)
+                                        *e3 = '\n';
+                                *e2 = '\n';
+                        }
+                }
                 if (!c->measuring && !c->in_entry && is_tpm_line(line, &conditional)) {
                         if (conditional) {
                                 r = load_module(c, "test", 0);

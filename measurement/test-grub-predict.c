@@ -76,7 +76,10 @@ static void module(const char *name, const char *deps, size_t deps_len) {
 
 static const char stub[] = "set superusers=\"cairn-admin\"\n"
                            "export superusers\n"
-                           "if [ \"$grub_platform\" = \"efi\" ]; then insmod tpm; fi\n"
+                           "# measurement starts here (the multi-line form the ISO uses)\n"
+                           "if [ \"$grub_platform\" = \"efi\" ]; then\n"
+                           "\tinsmod tpm\n"
+                           "fi\n"
                            "configfile /boot/grub/cairn.cfg\n";
 
 static const char cairn_cfg[] = "# Cairn boot menu\n"
