@@ -60,9 +60,16 @@ cmd_deps() {
 # meson_build DIR [meson options...]: configure once, then build.
 meson_build() {
 	local dir=$1; shift
+	# Components are included when their meson.build exists: a new one needs a
+	# reconfigure, which meson cannot notice by itself.
+	local components
+	components=$(cd "$ROOT" && ls -- */meson.build 2>/dev/null | tr '\n' ' ')
 	if [ ! -f "$dir/build.ninja" ]; then
 		meson setup "$dir" "$ROOT" "$@"
+	elif [ "$(cat "$dir/.cairn-components" 2>/dev/null)" != "$components" ]; then
+		meson setup --reconfigure "$dir" "$ROOT" "$@"
 	fi
+	echo "$components" >"$dir/.cairn-components"
 	ninja -C "$dir"
 }
 

@@ -47,6 +47,9 @@ assemble() {
 		install -m 0755 "$ROOT/iso/test-variant/cairn-test-shell.sh" \
 			"$extra/usr/lib/dracut/hooks/pre-pivot/99-cairn-test-shell.sh"
 		cat "$img/initrd.img" >"$tree/boot/initrd.img"
+		# The kernel looks for an appended archive only at a 4-byte boundary.
+		local pad=$(( (4 - $(stat -c %s "$img/initrd.img") % 4) % 4 ))
+		head -c "$pad" /dev/zero >>"$tree/boot/initrd.img"
 		(cd "$extra" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
 			>>"$tree/boot/initrd.img"
 	else

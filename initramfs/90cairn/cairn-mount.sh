@@ -17,6 +17,7 @@ fi
 # Read the whole image once through dm-verity: a modified block anywhere stops
 # the boot here, with a message, instead of failing some file later.
 cairn_say "cairn: verifying the dom0 image"
+start=$(cut -d' ' -f1 /proc/uptime)
 if ! dd if=/dev/mapper/cairn-dom0 of=/dev/null bs=1M 2>/run/cairn/verify.log; then
 	cairn_fatal "the dom0 image is corrupted: a block failed dm-verity verification ($(grep -i error /run/cairn/verify.log | head -n 1)). The boot medium is damaged or was modified."
 fi
@@ -29,4 +30,6 @@ mount -t tmpfs -o mode=0755 cairn-rw "$rw" ||
 mkdir -p "$rw/upper" "$rw/work"
 mount -t overlay -o "lowerdir=$lower,upperdir=$rw/upper,workdir=$rw/work" cairn-root "$NEWROOT" ||
 	cairn_fatal "cannot mount dom0's overlay root"
-cairn_say "cairn: dom0 image verified and mounted"
+end=$(cut -d' ' -f1 /proc/uptime)
+size=$(blockdev --getsize64 /dev/mapper/cairn-dom0 2>/dev/null || echo 0)
+cairn_say "cairn: dom0 image verified ($((size / 1048576)) MiB, $(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }') s) and mounted"

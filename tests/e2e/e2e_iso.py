@@ -6,6 +6,7 @@ variant (out/cairn-test.iso: the release build plus a root shell on hvc0, see
 iso/test-variant/README.md); the checks of the product itself boot the release
 ISO (out/cairn.iso).
 """
+import contextlib
 import re
 import shutil
 import subprocess
@@ -23,17 +24,14 @@ def check(cond, message):
         raise TestFailure(message)
 
 
-def boot_to_ready(t, iso, firmware, boot, name="boot1", **kw):
-    m = Machine(t.outdir, iso=iso, firmware=firmware, boot=boot, name=name, **kw)
-    m.__enter__()
-    try:
+@contextlib.contextmanager
+def booted(t, iso, firmware, boot, name="boot1", **kw):
+    """A started machine that reached dom0 ready (or a TestFailure saying why not)."""
+    with Machine(t.outdir, iso=iso, firmware=firmware, boot=boot, name=name, **kw) as m:
         idx, match = m.wait_for_any([READY, r"cairn: (boot failed|dom0 failed): [^\r\n]*"],
                                     timeout=BOOT_TIMEOUT)
         check(idx == 0, f"dom0 did not come up: {match.group(0)}")
-    except BaseException:
-        m.__exit__(None, None, None)
-        raise
-    return m
+        yield m
 
 
 def check_toolstack(m):
@@ -42,8 +40,7 @@ def check_toolstack(m):
 
 
 def check_dom0_ready(t, firmware, boot):
-    m = boot_to_ready(t, t.test_iso, firmware, boot)
-    with m:
+    with booted(t, t.test_iso, firmware, boot) as m:
         check_toolstack(m)
         # The medium that was found is the one we booted from.
         medium = m.shell("cat /run/cairn/medium-found").strip()
@@ -56,8 +53,7 @@ def check_dom0_ready(t, firmware, boot):
 def e2e_iso_ovmf_cd(t):
     """OVMF, ISO as CD: dom0 ready, root is overlay(verity squashfs, tmpfs), PCRs, cmdline."""
     roothash = t.roothash()
-    m = boot_to_ready(t, t.test_iso, "ovmf", "cd")
-    with m:
+    with booted(t, t.test_iso, "ovmf", "cd") as m:
         check_toolstack(m)
 
         root = m.shell("findmnt -n -o FSTYPE,OPTIONS /").strip()
@@ -114,8 +110,7 @@ def e2e_iso_reset_on_boot(t):
     shutil.copy("/usr/share/OVMF/OVMF_VARS_4M.fd", vars_)
     common = dict(disks=[str(disk)], tpm_state=str(tpm), ovmf_vars=str(vars_))
 
-    m = boot_to_ready(t, t.test_iso, "ovmf", "cd", name="boot1", **common)
-    with m:
+    with booted(t, t.test_iso, "ovmf", "cd", name="boot1", **common) as m:
         for p in paths:
             m.shell(f"echo written-in-boot-1 > {p} && sync")
         for p in paths:
@@ -123,8 +118,7 @@ def e2e_iso_reset_on_boot(t):
         m.serial_write(b"systemctl poweroff\n")
         m.wait_exit(300)
 
-    m = boot_to_ready(t, t.test_iso, "ovmf", "cd", name="boot2", **common)
-    with m:
+    with booted(t, t.test_iso, "ovmf", "cd", name="boot2", **common) as m:
         for p in paths:
             rc, out = m.shell(f"cat {p}", check=False)
             check(rc != 0, f"{p} survived a reboot: {out.strip()}")
@@ -160,15 +154,18 @@ def e2e_iso_tampered_image(t):
         m.wait_for(r"the system is halted", timeout=60)
 
 
-def remaster(src, dst, edit_cfg):
-    """A copy of the ISO whose cairn.cfg went through edit_cfg (boot records kept)."""
-    cfg = dst.with_suffix(".cfg")
-    subprocess.run(["xorriso", "-osirrox", "on", "-indev", str(src), "-extract",
-                    "/boot/grub/cairn.cfg", str(cfg)], check=True, capture_output=True)
-    cfg.chmod(0o644)
-    cfg.write_text(edit_cfg(cfg.read_text()))
-    subprocess.run(["xorriso", "-indev", str(src), "-outdev", str(dst), "-boot_image", "any",
-                    "replay", "-update", str(cfg), "/boot/grub/cairn.cfg"],
+def remaster(t, dst, edit_cfg):
+    """A copy of the release ISO whose cairn.cfg went through edit_cfg, made the
+    way scripts/iso.sh makes the release (grub-mkrescue over the same tree)."""
+    tree = t.outdir / "tree"
+    subprocess.run(["cp", "-al", str(t.out / "iso-release"), str(tree)], check=True)
+    cfg = tree / "boot" / "grub" / "cairn.cfg"
+    text = cfg.read_text()
+    cfg.unlink()  # a hard link into the release tree: replace, never edit in place
+    edited = edit_cfg(text)
+    check(edited != text, "the edit of cairn.cfg changed nothing")
+    cfg.write_text(edited)
+    subprocess.run(["grub-mkrescue", f"--output={dst}", str(tree), "--", "-volid", "CAIRN"],
                    check=True, capture_output=True)
 
 
@@ -176,7 +173,7 @@ def e2e_iso_wrong_roothash(t):
     """A command line whose root hash does not match the image: clear message, no dom0."""
     iso = t.outdir / "wrong-hash.iso"
     bad = "0" * 64
-    remaster(t.iso, iso, lambda s: re.sub(r"cairn\.verity=[0-9a-f]+", f"cairn.verity={bad}", s))
+    remaster(t, iso, lambda s: re.sub(r"cairn\.verity=[0-9a-f]+", f"cairn.verity={bad}", s))
     with Machine(t.outdir, iso=iso, firmware="seabios", boot="cd") as m:
         idx, match = m.wait_for_any([r"cairn: boot failed: [^\r\n]*", READY], timeout=BOOT_TIMEOUT)
         check(idx == 0, "an ISO with a wrong root hash booted to dom0 ready")
@@ -186,7 +183,7 @@ def e2e_iso_wrong_roothash(t):
 def e2e_iso_missing_medium(t):
     """The medium the command line names is not there: clear message after the wait."""
     iso = t.outdir / "no-medium.iso"
-    remaster(t.iso, iso, lambda s: s.replace("cairn.medium=CAIRN", "cairn.medium=NOSUCHMEDIUM"))
+    remaster(t, iso, lambda s: s.replace("cairn.medium=CAIRN", "cairn.medium=NOSUCHMEDIUM"))
     with Machine(t.outdir, iso=iso, firmware="seabios", boot="cd") as m:
         idx, match = m.wait_for_any([r"cairn: boot failed: [^\r\n]*", READY], timeout=BOOT_TIMEOUT)
         check(idx == 0, "booted without its medium")
@@ -222,8 +219,7 @@ def e2e_iso_grub_locked(t):
 
 def e2e_iso_release_no_shell(t):
     """The release ISO boots to dom0 ready and offers no shell on its console."""
-    m = boot_to_ready(t, t.iso, "ovmf", "cd")
-    with m:
+    with booted(t, t.iso, "ovmf", "cd") as m:
         before = len(m.serial_text())
         for _ in range(3):
             m.serial_write(b"\r\n")
