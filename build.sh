@@ -36,7 +36,8 @@ EOF
 # Everything the build, the images and the tests need, from Debian 12.
 DEPS=(
 	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
-	libcmocka-dev libtss2-dev libcryptsetup-dev libsystemd-dev libxen-dev
+	libcmocka-dev libtss2-dev libcryptsetup-dev libsystemd-dev libxen-dev libssl-dev
+	libjson-c-dev
 	mmdebstrap squashfs-tools cryptsetup-bin dosfstools mtools xorriso
 	grub-common grub-efi-amd64-bin grub-pc-bin
 	qemu-system-x86 qemu-utils ovmf seabios swtpm swtpm-tools tpm2-tools
@@ -132,7 +133,7 @@ cmd_bench() {
 cmd_fuzz() {
 	local only=${1:-} secs=${2:-600} src name bin seeds corpus failed=0
 	cmd_deps
-	run_stage fuzz-build env CC=clang meson_build "$OUT/build-fuzz" -Dfuzz=true \
+	CC=clang run_stage fuzz-build meson_build "$OUT/build-fuzz" -Dfuzz=true \
 		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
 		-Dc_args=-fsanitize=fuzzer-no-link
 	while IFS= read -r src; do
