@@ -59,7 +59,18 @@ assemble() {
 	ln "$img/dom0.verity" "$tree/cairn/dom0.verity" 2>/dev/null || cp "$img/dom0.verity" "$tree/cairn/"
 	printf 'version=%s\nvariant=%s\ndom0_roothash=%s\n' "$version" "$variant" "$roothash" \
 		>"$tree/cairn/BUILD"
-	grub-mkrescue --output="$iso.tmp" "$tree" -- -volid CAIRN
+	# A small FAT partition after the ISO 9660 image, writable once the ISO is
+	# written to a USB stick: hardware diagnostics leave their bundle there.
+	local data="$OUT/work/data-$variant.img"
+	mkdir -p "$OUT/work"
+	rm -f "$data"
+	truncate -s 16M "$data"
+	mkfs.vfat -n CAIRN-DATA "$data" >/dev/null
+	printf '%s\r\n' "Cairn data partition (CAIRN-DATA)." \
+		"Hardware diagnostics write their support bundles here (cairn-hwcheck-*.tar.gz)." \
+		"Booted from a CD this partition is read-only and nothing is written." >"$OUT/work/README.TXT"
+	mcopy -i "$data" "$OUT/work/README.TXT" ::README.TXT
+	grub-mkrescue --output="$iso.tmp" "$tree" -- -volid CAIRN -append_partition 3 0x0c "$data"
 	mv "$iso.tmp" "$iso"
 }
 

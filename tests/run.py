@@ -86,8 +86,19 @@ def meson_list(builddir):
                        capture_output=True, text=True)
     if p.returncode != 0:
         raise RuntimeError(p.stderr.strip())
-    return [line.strip() for line in p.stdout.splitlines()
-            if line.strip() and not line.startswith("ninja")]
+    names = []
+    for line in p.stdout.splitlines():
+        line = line.strip()
+        if not line or line.startswith("ninja"):
+            continue
+        # "project:suite / name" when suites are set, else just "name".
+        names.append(short_name(line))
+    return names
+
+
+def short_name(name):
+    """"project:suite / name" (meson with suites) -> "name"."""
+    return name.split(" / ", 1)[1] if " / " in name else name
 
 
 def run_meson(results, builddir, prefix, pattern, build_step):
@@ -107,7 +118,7 @@ def run_meson(results, builddir, prefix, pattern, build_step):
     if log.exists():
         for line in log.read_text().splitlines():
             r = json.loads(line)
-            name = r["name"]
+            name = short_name(r["name"])
             seen.add(name)
             res = r["result"]
             detail = ""
