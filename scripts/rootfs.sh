@@ -108,6 +108,14 @@ build_image() {
 		"$recipe/customize" "$tree"
 		chroot_cleanup
 	fi
+	# Every project binary must find its libraries in this image.
+	local f missing
+	for f in "${binlist[@]}"; do
+		[ -x "$tree/$f" ] && [ -f "$tree/$f" ] || continue
+		cmp -s -n 4 "$tree/$f" <(printf '\177ELF') || continue
+		missing=$(chroot "$tree" ldd "/$f" 2>&1 | grep 'not found' || true)
+		[ -z "$missing" ] || die "image $name: /$f lacks libraries: $missing (add their packages to rootfs/$name/packages)"
+	done
 
 	if [ -f "$recipe/trim" ]; then
 		( cd "$tree" && shopt -s nullglob &&

@@ -623,8 +623,9 @@ class Machine:
                  firmware_log=True, on_serial=None, tpm_model='tpm-tis'):
         if firmware not in ('ovmf', 'seabios'):
             raise ValueError("firmware must be 'ovmf' or 'seabios'")
-        if boot not in ('cd', 'usb'):
-            raise ValueError("boot must be 'cd' or 'usb'")
+        if boot not in ('cd', 'usb', 'usb-rw'):
+            # 'usb-rw': the image is a writable stick (writes reach the file).
+            raise ValueError("boot must be 'cd', 'usb' or 'usb-rw'")
         self.outdir = os.path.abspath(os.fspath(outdir))
         self.iso = os.path.abspath(os.fspath(iso)) if iso else None
         self.firmware = firmware
@@ -870,7 +871,8 @@ class Machine:
                       % self.iso, '-device', 'ide-cd,drive=cd0,bus=ide.0,bootindex=0']
             else:
                 a += ['-device', 'qemu-xhci,id=xhci',
-                      '-drive', 'if=none,id=stick,file=%s,format=raw,snapshot=on' % self.iso,
+                      '-drive', 'if=none,id=stick,file=%s,format=raw,snapshot=%s'
+                      % (self.iso, 'off' if self.boot == 'usb-rw' else 'on'),
                       '-device', 'usb-storage,bus=xhci.0,drive=stick,bootindex=0']
         for i, d in enumerate(self.disks):
             a += _disk_args(i, d)
