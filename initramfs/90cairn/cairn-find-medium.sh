@@ -23,12 +23,18 @@ for sys in /sys/class/block/*; do
 	iso9660 | udf | vfat | ext4) ;;
 	*) continue ;;
 	esac
-	mount -o ro -t "$TYPE" "$dev" "$mnt" 2>/dev/null || continue
-	if [ -f "$mnt/cairn/dom0.squashfs" ] && [ -f "$mnt/cairn/dom0.verity" ]; then
-		echo "$dev" >/run/cairn/medium-found
-		cairn_say "cairn: boot medium $dev"
-		exit 0
+	# Mount through a read-only loop device: a mount of the whole disk would
+	# claim it and keep its partitions (the CAIRN-DATA partition of a USB
+	# stick) from being mounted later.
+	loop=$(losetup --find --show --read-only "$dev" 2>/dev/null) || continue
+	if mount -o ro -t "$TYPE" "$loop" "$mnt" 2>/dev/null; then
+		if [ -f "$mnt/cairn/dom0.squashfs" ] && [ -f "$mnt/cairn/dom0.verity" ]; then
+			echo "$dev" >/run/cairn/medium-found
+			cairn_say "cairn: boot medium $dev"
+			exit 0
+		fi
+		umount "$mnt"
 	fi
-	umount "$mnt"
+	losetup -d "$loop"
 done
 exit 0
