@@ -40,7 +40,7 @@ DEPS=(
 	libjson-c-dev zlib1g-dev
 	mmdebstrap squashfs-tools cryptsetup-bin dosfstools mtools xorriso
 	grub-common grub-efi-amd64-bin grub-pc-bin
-	qemu-system-x86 qemu-utils ovmf seabios swtpm swtpm-tools tpm2-tools
+	qemu-system-x86 qemu-system-gui qemu-utils ovmf seabios swtpm swtpm-tools tpm2-tools
 	python3 cpio zstd xz-utils shellcheck dbus
 )
 
