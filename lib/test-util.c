@@ -61,6 +61,15 @@ static void test_log_returns_negative_errno(void **state) {
         assert_int_equal(log_level_from_string("loud"), -EINVAL);
 }
 
+static void test_unhexchar(void **state) {
+        assert_int_equal(unhexchar('0'), 0);
+        assert_int_equal(unhexchar('9'), 9);
+        assert_int_equal(unhexchar('a'), 10);
+        assert_int_equal(unhexchar('F'), 15);
+        assert_int_equal(unhexchar('g'), -1);
+        assert_int_equal(unhexchar('\0'), -1);
+}
+
 static void test_take_ptr(void **state) {
         _cleanup_free_ char *p = strdup("x");
         char *q = TAKE_PTR(p);
@@ -74,6 +83,7 @@ int main(void) {
                 cmocka_unit_test(test_strstrip),
                 cmocka_unit_test(test_read_write_file),
                 cmocka_unit_test(test_log_returns_negative_errno),
+                cmocka_unit_test(test_unhexchar),
                 cmocka_unit_test(test_take_ptr),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

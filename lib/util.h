@@ -25,3 +25,6 @@ int parse_u64(const char *s, uint64_t *ret);
 char *strstrip(char *s);
 
 bool startswith(const char *s, const char *prefix);
+
+/* The value of one hexadecimal digit, or -1. */
+int unhexchar(char c);

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "digest.h"
+#include "util.h"
 
 struct meas_sha256 {
         EVP_MD_CTX *ctx;
@@ -71,21 +72,11 @@ void hex_encode(const uint8_t *data, size_t size, char *ret) {
         ret[2 * size] = '\0';
 }
 
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 int hex_decode(const char *s, uint8_t *ret, size_t size) {
         if (!s || strlen(s) != 2 * size)
                 return -EINVAL;
         for (size_t i = 0; i < size; i++) {
-                int a = unhex(s[2 * i]), b = unhex(s[2 * i + 1]);
+                int a = unhexchar(s[2 * i]), b = unhexchar(s[2 * i + 1]);
 
                 if (a < 0 || b < 0)
                         return -EINVAL;

@@ -6,16 +6,7 @@
 
 #include "acpi.h"
 #include "acpidump.h"
-
-static int hexval(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
+#include "util.h"
 
 static bool is_name_char(char c) {
         return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
@@ -72,8 +63,8 @@ static int parse_data_line(struct table_buf *t, const char *l, size_t n, struct 
         while (i < n && (l[i] == ' ' || l[i] == '\t'))
                 i++;
         start = i;
-        while (i < n && hexval(l[i]) >= 0 && i - start < 9) {
-                offs = offs * 16 + (uint64_t) hexval(l[i]);
+        while (i < n && unhexchar(l[i]) >= 0 && i - start < 9) {
+                offs = offs * 16 + (uint64_t) unhexchar(l[i]);
                 i++;
         }
         if (i == start || i - start > 8 || i >= n || l[i] != ':')
@@ -95,8 +86,8 @@ static int parse_data_line(struct table_buf *t, const char *l, size_t n, struct 
 
                 if (i + 3 > n || l[i] != ' ')
                         break;
-                hi = hexval(l[i + 1]);
-                lo = hexval(l[i + 2]);
+                hi = unhexchar(l[i + 1]);
+                lo = unhexchar(l[i + 2]);
                 if (hi < 0 || lo < 0)
                         break;
                 /* a byte is followed by one space and another byte, by two

@@ -6,6 +6,7 @@
 
 #include "bytes.h"
 #include "smbios.h"
+#include "util.h"
 
 #define SMBIOS_ADD(f, id, sev, ...)                                               \
         do {                                                                      \
@@ -386,16 +387,6 @@ static const struct dmi_key dmi_keys[] = {
         { 4, "Version", SMBIOS_CPU_VERSION },
 };
 
-static int hexdigit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* "EA 06 08 00 FF FB EB BF" */
 static bool parse_cpu_id(const char *v, size_t n, uint8_t out[8]) {
         size_t i = 0;
@@ -407,8 +398,8 @@ static bool parse_cpu_id(const char *v, size_t n, uint8_t out[8]) {
                         i++;
                 if (i + 2 > n)
                         return false;
-                hi = hexdigit(v[i]);
-                lo = hexdigit(v[i + 1]);
+                hi = unhexchar(v[i]);
+                lo = unhexchar(v[i + 1]);
                 if (hi < 0 || lo < 0)
                         return false;
                 out[k] = (uint8_t) (hi * 16 + lo);
