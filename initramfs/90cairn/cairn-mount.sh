@@ -19,7 +19,12 @@ fi
 cairn_say "cairn: verifying the dom0 image"
 start=$(cut -d' ' -f1 /proc/uptime)
 if ! dd if=/dev/mapper/cairn-dom0 of=/dev/null bs=1M 2>/run/cairn/verify.log; then
-	cairn_fatal "the dom0 image is corrupted: a block failed dm-verity verification ($(grep -i error /run/cairn/verify.log | head -n 1)). The boot medium is damaged or was modified."
+	if ! dd if=/dev/mapper/cairn-dom0 of=/dev/null bs=4096 count=1 2>/dev/null; then
+		# Not even the first block verifies: the hash tree's root differs.
+		cairn_fatal "the dom0 image does not match the root hash on the kernel command line: the root hash is wrong, or the image was replaced or modified."
+	fi
+	where=$(dmesg 2>/dev/null | grep -o 'verity: [^:]*: data block [0-9]* is corrupted' | head -n 1)
+	cairn_fatal "the dom0 image is corrupted: ${where:-a block failed dm-verity verification}. The boot medium is damaged or was modified."
 fi
 
 mkdir -p "$lower" "$rw"

@@ -25,7 +25,7 @@ installkernel() {
 }
 
 install() {
-	inst_multiple veritysetup blkid blockdev tr losetup mount umount dd sleep cat mkdir rmdir cut awk tail grep
+	inst_multiple veritysetup blkid blockdev tr losetup dmesg mount umount dd sleep cat mkdir rmdir cut awk tail grep
 	inst_script "$moddir/cairn-lib.sh" /lib/cairn-lib.sh
 	inst_script "$moddir/cairn-find-medium.sh" /sbin/cairn-find-medium
 	inst_hook cmdline 20 "$moddir/cairn-cmdline.sh"

@@ -81,8 +81,8 @@ def e2e_hwcheck_diagnostics_usb(t):
         m.send_key("down")
         m.send_key("ret")
         m.wait_for(r"cairn: hardware diagnostics: examining", timeout=900)
-        idx, match = m.wait_for_any([r"cairn: hardware diagnostics complete[^\n]*",
-                                     r"cairn: hardware diagnostics failed[^\n]*"], timeout=600)
+        idx, match = m.wait_for_any([r"cairn: hardware diagnostics complete[^\n]*\n",
+                                     r"cairn: hardware diagnostics failed[^\n]*\n"], timeout=600)
         check(idx == 0, match.group(0))
         text = m.serial_text()
         (t.outdir / "console.txt").write_text(text)

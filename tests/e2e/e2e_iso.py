@@ -28,7 +28,7 @@ def check(cond, message):
 def booted(t, iso, firmware, boot, name="boot1", **kw):
     """A started machine that reached dom0 ready (or a TestFailure saying why not)."""
     with Machine(t.outdir, iso=iso, firmware=firmware, boot=boot, name=name, **kw) as m:
-        idx, match = m.wait_for_any([READY, r"cairn: (boot failed|dom0 failed): [^\r\n]*"],
+        idx, match = m.wait_for_any([READY, r"cairn: (boot failed|dom0 failed): [^\r\n]*\n"],
                                     timeout=BOOT_TIMEOUT)
         check(idx == 0, f"dom0 did not come up: {match.group(0)}")
         yield m
@@ -147,7 +147,7 @@ def e2e_iso_tampered_image(t):
         f.write(bytes([b[0] ^ 0xFF]))
     with Machine(t.outdir, iso=iso, firmware="ovmf", boot="cd") as m:
         idx, match = m.wait_for_any(
-            [r"cairn: boot failed: [^\r\n]*", READY], timeout=BOOT_TIMEOUT)
+            [r"cairn: boot failed: [^\r\n]*\n", READY], timeout=BOOT_TIMEOUT)
         check(idx == 0, "the tampered ISO booted to dom0 ready")
         check("dom0 image" in match.group(0) and "corrupt" in match.group(0),
               f"the failure message does not say the dom0 image is corrupted: {match.group(0)}")
@@ -175,9 +175,10 @@ def e2e_iso_wrong_roothash(t):
     bad = "0" * 64
     remaster(t, iso, lambda s: re.sub(r"cairn\.verity=[0-9a-f]+", f"cairn.verity={bad}", s))
     with Machine(t.outdir, iso=iso, firmware="seabios", boot="cd") as m:
-        idx, match = m.wait_for_any([r"cairn: boot failed: [^\r\n]*", READY], timeout=BOOT_TIMEOUT)
+        idx, match = m.wait_for_any([r"cairn: boot failed: [^\r\n]*\n", READY], timeout=BOOT_TIMEOUT)
         check(idx == 0, "an ISO with a wrong root hash booted to dom0 ready")
-        check("dom0 image" in match.group(0), f"unclear failure message: {match.group(0)}")
+        check("dom0 image does not match the root hash" in match.group(0),
+              f"unclear failure message: {match.group(0)}")
 
 
 def e2e_iso_missing_medium(t):
@@ -185,7 +186,7 @@ def e2e_iso_missing_medium(t):
     iso = t.outdir / "no-medium.iso"
     remaster(t, iso, lambda s: s.replace("cairn.medium=CAIRN", "cairn.medium=NOSUCHMEDIUM"))
     with Machine(t.outdir, iso=iso, firmware="seabios", boot="cd") as m:
-        idx, match = m.wait_for_any([r"cairn: boot failed: [^\r\n]*", READY], timeout=BOOT_TIMEOUT)
+        idx, match = m.wait_for_any([r"cairn: boot failed: [^\r\n]*\n", READY], timeout=BOOT_TIMEOUT)
         check(idx == 0, "booted without its medium")
         check("boot medium not found" in match.group(0), f"unclear failure message: {match.group(0)}")
 
