@@ -43,8 +43,7 @@ build_initrd() {
 	trap - EXIT
 	rm -rf "$work"
 	mv "$tmp" "$dest"
-	find "$CACHE/initrd" -maxdepth 1 -name 'initrd-*' -printf '%T@ %p\n' | sort -rn |
-		tail -n +3 | cut -d' ' -f2- | xargs -r rm -rf
+	prune_cache "$CACHE/initrd" initrd
 }
 
 if [ -f "$dest/initrd.img" ]; then

@@ -72,6 +72,12 @@ hash_inputs() {
 	done | sha256sum | cut -c1-16
 }
 
+# prune_cache DIR PREFIX: keep the newest two cache entries DIR/PREFIX-*.
+prune_cache() {
+	find "$1" -maxdepth 1 -name "$2-*" -printf '%T@ %p\n' 2>/dev/null | sort -rn |
+		tail -n +3 | cut -d' ' -f2- | xargs -r rm -rf
+}
+
 # Mounts made for a chroot, undone by chroot_cleanup (called from traps).
 CHROOT_MOUNTS=()
 chroot_prepare() { # dir

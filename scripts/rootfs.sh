@@ -21,12 +21,6 @@ packages=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$recipe/packages" | tr -s ' 
 base_key=$(printf 'format %s\npackages %s\n' "$RECIPE_FORMAT" "$packages" | sha256sum | cut -c1-16)
 base="$CACHE/base/$name-$base_key"
 
-# Keep the newest two cache entries of each kind for this image.
-prune_cache() { # dir prefix
-	find "$1" -maxdepth 1 -name "$2-*" -printf '%T@ %p\n' 2>/dev/null | sort -rn |
-		tail -n +3 | cut -d' ' -f2- | xargs -r rm -rf
-}
-
 build_base() {
 	local tmp="$base.tmp"
 	rm -rf "$tmp"
