@@ -64,7 +64,7 @@ meson_build() {
 	# Components are included when their meson.build exists: a new one needs a
 	# reconfigure, which meson cannot notice by itself.
 	local components
-	components=$(cd "$ROOT" && ls -- */meson.build 2>/dev/null | tr '\n' ' ')
+	components=$(cd "$ROOT" && ls -- */meson.build */*/meson.build 2>/dev/null | tr '\n' ' ')
 	if [ ! -f "$dir/build.ninja" ]; then
 		meson setup "$dir" "$ROOT" "$@"
 	elif [ "$(cat "$dir/.cairn-components" 2>/dev/null)" != "$components" ]; then
