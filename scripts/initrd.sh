@@ -11,7 +11,11 @@ source "$ROOT/scripts/lib.sh"
 
 base=$(cat "$OUT/images/dom0.base" 2>/dev/null) || die "build the dom0 image first (scripts/rootfs.sh dom0)"
 [ -d "$base" ] || die "dom0 base tree $base is gone; run scripts/rootfs.sh dom0"
-key=$( { echo "$base"; hash_inputs "$ROOT/initramfs" "$ROOT/scripts/initrd.sh"; } | sha256sum | cut -c1-16)
+# The initramfs unlocks the config volume with the project's cairn-config.
+config_tool="$OUT/staging/usr/bin/cairn-config"
+[ -x "$config_tool" ] || die "build the C tree first (./build.sh c): no $config_tool"
+key=$( { echo "$base"; hash_inputs "$ROOT/initramfs" "$ROOT/scripts/initrd.sh"; sha256sum <"$config_tool"; } |
+	sha256sum | cut -c1-16)
 dest="$CACHE/initrd/initrd-$key"
 
 # Drivers the initramfs needs beyond what module-setup.sh names: none today.
@@ -29,6 +33,7 @@ build_initrd() {
 	mount -t overlay overlay -o "lowerdir=$base,upperdir=$work/upper,workdir=$work/wd" "$tree"
 	rm -rf "$tree/usr/lib/dracut/modules.d/90cairn"
 	cp -r "$ROOT/initramfs/90cairn" "$tree/usr/lib/dracut/modules.d/90cairn"
+	install -m 0755 "$config_tool" "$tree/usr/bin/cairn-config"
 	kver=$(basename "$(find "$tree/usr/lib/modules" -mindepth 1 -maxdepth 1 -type d | sort | tail -n 1)")
 	chroot_prepare "$tree"
 	chroot "$tree" dracut --force --no-hostonly --no-hostonly-cmdline --no-early-microcode \

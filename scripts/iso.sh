@@ -27,6 +27,44 @@ args() { # KEY
 	sed -n "s/^$1=//p" "$ROOT/iso/args" | sed "s/@ROOTHASH@/$roothash/g"
 }
 
+# tboot_files TREE: the Intel TXT entry's tboot (Debian's tboot package on the
+# build host) and the verified-launch policy for this ISO's modules
+# (docs/measurement.md, "tboot / Intel TXT").
+# Debian's tboot package, unpacked into the cache (not installed: its grub.d
+# scripts would add entries to the build host's own boot menu).
+tboot_root() {
+	local v dir tmp
+	v=$(apt-cache policy tboot 2>/dev/null | sed -n 's/^ *Candidate: //p')
+	[ -n "$v" ] && [ "$v" != "(none)" ] || die "the tboot package is not in the configured Debian archive"
+	dir="$CACHE/tboot/tboot-$v"
+	if [ ! -x "$dir/usr/sbin/tb_polgen" ]; then
+		tmp=$(mktemp -d)
+		(cd "$tmp" && apt-get download -q "tboot=$v" >/dev/null) || die "cannot download the tboot package"
+		rm -rf "$dir.tmp"
+		dpkg-deb -x "$tmp"/tboot_*.deb "$dir.tmp"
+		rm -rf "$tmp" "$dir"
+		mv "$dir.tmp" "$dir"
+	fi
+	echo "$dir"
+}
+
+tboot_files() {
+	local tree=$1 pol="$1/boot/tboot/cairn.vlp" xen_args dom0_args tb
+	tb=$(tboot_root)
+	mkdir -p "$tree/boot/tboot"
+	cp "$tb/boot/tboot.gz" "$tree/boot/tboot.gz"
+	tb_polgen() { "$tb/usr/sbin/tb_polgen" "$@"; }
+	# The command lines exactly as the cairn-txt entry passes them (GRUB gives tboot
+	# each module's arguments without the file name).
+	xen_args="$(args XEN_ARGS) console=com1,vga"
+	dom0_args="$(args DOM0_ARGS) console=hvc0 console=tty0"
+	tb_polgen --create --type halt --alg sha256 "$pol" >/dev/null
+	tb_polgen --add --num 0 --pcr 18 --hash image --cmdline "$xen_args" --image "$img/xen.gz" "$pol" >/dev/null
+	tb_polgen --add --num 1 --pcr 19 --hash image --cmdline "$dom0_args" --image "$img/vmlinuz" "$pol" >/dev/null
+	tb_polgen --add --num 2 --pcr 19 --hash image --cmdline "" --image "$img/initrd.img" "$pol" >/dev/null
+	tb_polgen --show "$pol" >"$tree/boot/tboot/cairn.vlp.txt"
+}
+
 assemble() {
 	local tree="$OUT/iso-$variant"
 	rm -rf "$tree"
@@ -38,6 +76,7 @@ assemble() {
 		die "unexpanded placeholder in cairn.cfg"
 	fi
 	ln "$img/xen.gz" "$tree/boot/xen.gz" 2>/dev/null || cp "$img/xen.gz" "$tree/boot/xen.gz"
+	tboot_files "$tree"
 	ln "$img/vmlinuz" "$tree/boot/vmlinuz" 2>/dev/null || cp "$img/vmlinuz" "$tree/boot/vmlinuz"
 	if [ "$variant" = test ]; then
 		# Release initramfs + one appended cpio with the test-shell hook.

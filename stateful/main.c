@@ -9,16 +9,20 @@
  *   4 TPM disabled / not started                  9 a PIN is needed (give --pin-file)
  * Secrets are read from files ("-" = stdin), never from the command line, and never printed. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "cairn-config.h"
 #include "configvol.h"
 #include "grub-predict.h"
 #include "log.h"
+#include "prompt.h"
 #include "report.h"
 #include "secret.h"
 #include "util.h"
@@ -43,6 +47,8 @@ static const char *arg_recovery_file;
 static const char *arg_root;
 static const char *arg_iso;
 static const char *arg_eventlog;
+static const char *arg_tty;
+static unsigned arg_attempts = 3;
 static int arg_entry = -1;
 static bool arg_bios;
 static bool arg_tpm = true;
@@ -301,6 +307,115 @@ static int verb_reseal(void) {
         return 0;
 }
 
+/* The seal for "this boot": the token's PCRs at their current values. With --root/--iso the
+ * prediction for that medium is recorded too (so a later report can name what changed), but
+ * only when it equals what the TPM shows now; otherwise the current values are sealed alone. */
+static int seal_this_boot(configvol_seal *s, meas_log *log) {
+        _cleanup_(tpm2_context_freep) tpm2_context *tpm = NULL;
+        tpm2_pcr_values current = {};
+        cairn_token t = {};
+        int r;
+
+        *s = (configvol_seal) { .tcti = arg_tcti, .pcr_mask = arg_pcrs };
+        r = configvol_read_token(arg_device, &t);
+        if (r >= 0) {
+                s->pcr_mask = t.pcr_mask;
+                cairn_token_done(&t);
+        }
+        if (!arg_root && !arg_iso)
+                return 0;
+        r = predict_medium(log, s->predicted);
+        if (r < 0)
+                return 0;
+        r = tpm2_context_new(arg_tcti, &tpm);
+        if (r < 0)
+                return r;
+        r = tpm2_pcr_read(tpm, (1u << 8) | (1u << 9), current);
+        if (r < 0)
+                return r;
+        if (memcmp(current[8], s->predicted[8], MEAS_DIGEST_SIZE) == 0 &&
+            memcmp(current[9], s->predicted[9], MEAS_DIGEST_SIZE) == 0) {
+                s->predicted_mask = (1u << 8) | (1u << 9);
+                s->events = log;
+        } else
+                log_warning("This boot did not follow the prediction for %s; sealing to the current values "
+                            "without a record of the boot files.", arg_root ?: arg_iso);
+        return 0;
+}
+
+/* Interactive recovery at a terminal: ask for the recovery passphrase (echo off, up to
+ * --attempts times), open the volume, then offer to reseal the key to this boot. Status
+ * lines for the consoles go to stdout; nothing typed is ever printed. */
+static int verb_prompt(void) {
+        _cleanup_(secret_freep) void *pass = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        const char *tty = arg_tty ?: "/dev/tty";
+        size_t size = 0;
+        bool yes;
+        int r = -ENOKEY;
+
+        fd = open(tty, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(negative_errno(), "Failed to open the terminal %s: %m", tty);
+        (void) tcflush(fd, TCIFLUSH); /* keys pressed before the question do not count */
+        dprintf(fd, "\n  The config volume %s is locked.\n"
+                    "  Type the recovery passphrase to open it (nothing is shown as you type).\n\n",
+                arg_device);
+        printf("cairn: config recovery: type the recovery passphrase on %s\n", tty);
+        fflush(stdout);
+        for (unsigned i = 1; i <= arg_attempts; i++) {
+                r = prompt_secret(fd, "  Recovery passphrase: ", 1024, (char **) &pass, &size);
+                if (r == -ENODATA || r == -E2BIG) {
+                        dprintf(fd, "  %s\n", r == -ENODATA ? "Nothing was typed." : "That is too long.");
+                        r = -ENOKEY;
+                        continue;
+                }
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read from %s: %m", tty);
+                r = configvol_unlock_recovery(arg_device, arg_name, pass, size);
+                if (r != -ENOKEY)
+                        break;
+                pass = (secret_free(pass), NULL);
+                dprintf(fd, "  That passphrase does not open the volume.\n");
+                printf("cairn: config recovery: wrong passphrase (attempt %u of %u)\n", i, arg_attempts);
+                fflush(stdout);
+        }
+        if (r == -ENOKEY) {
+                dprintf(fd, "  The config volume stays locked. Restart to try again.\n");
+                locked_line("wrong recovery passphrase (%u attempts)", arg_attempts);
+                return r;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to open %s: %m", arg_device);
+        printf("cairn: config unlocked\n");
+        fflush(stdout);
+
+        r = prompt_yes_no(fd, "\n  The config volume is open. Seal its key to this boot, so that the next\n"
+                              "  boot like this one opens it without the passphrase? [y/N] ", &yes);
+        if (r < 0 || !yes) {
+                dprintf(fd, "  Not resealed: the next boot like this one will ask again.\n");
+                printf("cairn: config recovery: not resealed\n");
+                return 0;
+        }
+        {
+                configvol_seal s;
+                meas_log log = {};
+
+                r = seal_this_boot(&s, &log);
+                if (r >= 0)
+                        r = configvol_reseal(arg_device, pass, size, NULL, &s);
+                meas_log_done(&log);
+        }
+        if (r < 0) {
+                dprintf(fd, "  Resealing failed: %s\n", tpm2_strerror(r));
+                printf("cairn: config recovery: resealing failed: %s\n", tpm2_strerror(r));
+                return 0; /* the volume is open: that is what the user asked for */
+        }
+        dprintf(fd, "  Resealed. The next boot like this one opens the config volume by itself.\n");
+        printf("cairn: config resealed to this boot\n");
+        return 0;
+}
+
 static int verb_report(void) {
         _cleanup_(tpm2_context_freep) tpm2_context *tpm = NULL;
         cairn_token t = {};
@@ -359,6 +474,8 @@ static void help(void) {
                "          [--pin-file F] [--root DIR | --iso FILE] [--pcrs LIST] [--tcti T]\n"
                "  report  --device DEV [--root DIR | --iso FILE] [--eventlog FILE] [--json]\n"
                "  status  --device DEV\n"
+               "  prompt  --device DEV [--name NAME] [--tty TTY] [--attempts N] [--root DIR | --iso FILE]\n"
+               "          ask for the recovery passphrase at TTY, open, offer to reseal to this boot\n"
                "Without --name, unlock/recover only verify the key.  --root/--iso: PCR 8 and 9\n"
                "are predicted for that boot medium (forward sealing); other PCRs are read now.\n"
                "Default PCRs: 0,2,4,7,8,9.  Exit codes: see docs/measurement.md.\n",
@@ -368,7 +485,7 @@ static void help(void) {
 enum {
         OPT_DEVICE = 0x100, OPT_NAME, OPT_TCTI, OPT_PIN_FILE, OPT_OLD_PIN_FILE, OPT_RECOVERY_FILE, OPT_ROOT,
         OPT_ISO, OPT_ENTRY, OPT_BIOS, OPT_PCRS, OPT_NO_TPM, OPT_JSON, OPT_EVENTLOG, OPT_RECOVERY_MS,
-        OPT_RECOVERY_KB,
+        OPT_RECOVERY_KB, OPT_TTY, OPT_ATTEMPTS,
 };
 
 int main(int argc, char **argv) {
@@ -389,6 +506,8 @@ int main(int argc, char **argv) {
                 { "eventlog", required_argument, NULL, OPT_EVENTLOG },
                 { "recovery-cost-ms", required_argument, NULL, OPT_RECOVERY_MS },
                 { "recovery-memory-kb", required_argument, NULL, OPT_RECOVERY_KB },
+                { "tty", required_argument, NULL, OPT_TTY },
+                { "attempts", required_argument, NULL, OPT_ATTEMPTS },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -398,6 +517,7 @@ int main(int argc, char **argv) {
         } verbs[] = {
                 { "format", verb_format }, { "unlock", verb_unlock }, { "recover", verb_recover },
                 { "reseal", verb_reseal }, { "report", verb_report }, { "status", verb_status },
+                { "prompt", verb_prompt },
         };
         const char *lvl = getenv("CAIRN_LOG_LEVEL");
         uint64_t v;
@@ -472,6 +592,16 @@ int main(int argc, char **argv) {
                                 return EXIT_USAGE;
                         }
                         *(c == OPT_RECOVERY_MS ? &arg_recovery_ms : &arg_recovery_kb) = (uint32_t) v;
+                        break;
+                case OPT_TTY:
+                        arg_tty = optarg;
+                        break;
+                case OPT_ATTEMPTS:
+                        if (parse_u64(optarg, &v) < 0 || v == 0 || v > 100) {
+                                log_error("Invalid --attempts %s.", optarg);
+                                return EXIT_USAGE;
+                        }
+                        arg_attempts = (unsigned) v;
                         break;
                 default:
                         return EXIT_USAGE;

@@ -34,3 +34,21 @@ cairn_arg() {
 	done
 	return 1
 }
+
+# cairn_find_config: the first block device holding a LUKS volume labelled
+# "cairn-config" (whole disk or partition); prints nothing when there is none.
+cairn_find_config() {
+	for _s in /sys/class/block/*; do
+		_n=${_s##*/}
+		case $_n in
+		loop* | ram* | dm-* | sr* | zram*) continue ;;
+		esac
+		[ -b "/dev/$_n" ] || continue
+		if [ "$(blkid -p -o value -s TYPE "/dev/$_n" 2>/dev/null)" = crypto_LUKS ] &&
+			[ "$(blkid -p -o value -s LABEL "/dev/$_n" 2>/dev/null)" = cairn-config ]; then
+			echo "/dev/$_n"
+			return 0
+		fi
+	done
+	return 1
+}

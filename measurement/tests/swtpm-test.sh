@@ -70,6 +70,22 @@ check "report explains" 1 "$CFG" report --device "$W/a.img"
 expect_output "report names PCR 8" 'PCR 8'
 check "wrong recovery passphrase refused" 7 "$CFG" recover --device "$W/a.img" --recovery-passphrase-file "$W/badrec"
 check "recovery passphrase still opens" 0 "$CFG" recover --device "$W/a.img" --recovery-passphrase-file "$W/rec"
+# prompt: the interactive recovery the dom0 console runs (here over a pipe, not a tty)
+prompt() { # prompt INPUT: cairn-config prompt with INPUT as what the person types
+	printf "$1" | "$CFG" prompt --device "$W/a.img" --tty /proc/self/fd/0
+}
+check "prompt: three wrong passphrases" 7 prompt 'a\nb\nc\n'
+expect_output "prompt counts the attempts" 'wrong passphrase \(attempt 3 of 3\)'
+expect_output "prompt ends locked" '^cairn: config locked: wrong recovery passphrase \(3 attempts\)$'
+check "prompt: empty, wrong, right, no reseal" 0 prompt "\\nwrong\\n$(cat "$W/rec")\\nn\\n"
+expect_output "prompt opens" '^cairn: config unlocked$'
+expect_output "prompt did not reseal" 'not resealed'
+check "still locked by the TPM after no" 5 "$CFG" unlock --device "$W/a.img"
+check "prompt: right passphrase, reseal" 0 prompt "$(cat "$W/rec")\\nyes\\n"
+expect_output "prompt resealed" '^cairn: config resealed to this boot$'
+check "unlocks by the TPM after the prompt's reseal" 0 "$CFG" unlock --device "$W/a.img"
+if grep -q -F "$(cat "$W/rec")" "$W/out"; then echo "FAIL prompt printed the passphrase"; fails=$((fails + 1)); fi
+tpm2_pcrextend 8:sha256=0000000000000000000000000000000000000000000000000000000000000008
 check "reseal to current values (recovery)" 0 "$CFG" reseal --device "$W/a.img" --recovery-passphrase-file "$W/rec"
 check "unlocks after reseal" 0 "$CFG" unlock --device "$W/a.img"
 check "reseal by TPM (no passphrase)" 0 "$CFG" reseal --device "$W/a.img"

@@ -154,11 +154,16 @@ def e2e_iso_tampered_image(t):
         m.wait_for(r"the system is halted", timeout=60)
 
 
-def remaster(t, dst, edit_cfg):
-    """A copy of the release ISO whose cairn.cfg went through edit_cfg, made the
-    way scripts/iso.sh makes the release (grub-mkrescue over the same tree)."""
-    tree = t.outdir / "tree"
-    subprocess.run(["cp", "-al", str(t.out / "iso-release"), str(tree)], check=True)
+def remaster(t, dst, edit_cfg, variant="release", edit_tree=None):
+    """A copy of the release (or test) ISO whose cairn.cfg went through edit_cfg, made
+    the way scripts/iso.sh makes the release (grub-mkrescue over the same tree).
+    edit_tree(tree) may change files first; the tree's files are hard links into the
+    build's tree, so it must replace a file, never write into it."""
+    tree = t.outdir / f"tree-{dst.stem}"
+    shutil.rmtree(tree, ignore_errors=True)
+    subprocess.run(["cp", "-al", str(t.out / f"iso-{variant}"), str(tree)], check=True)
+    if edit_tree:
+        edit_tree(tree)
     cfg = tree / "boot" / "grub" / "cairn.cfg"
     text = cfg.read_text()
     cfg.unlink()  # a hard link into the release tree: replace, never edit in place
@@ -167,6 +172,7 @@ def remaster(t, dst, edit_cfg):
     cfg.write_text(edited)
     subprocess.run(["grub-mkrescue", f"--output={dst}", str(tree), "--", "-volid", "CAIRN"],
                    check=True, capture_output=True)
+    shutil.rmtree(tree, ignore_errors=True)
 
 
 def e2e_iso_wrong_roothash(t):
