@@ -39,7 +39,9 @@ tboot_root() {
 	dir="$CACHE/tboot/tboot-$v"
 	if [ ! -x "$dir/usr/sbin/tb_polgen" ]; then
 		tmp=$(mktemp -d)
-		(cd "$tmp" && apt-get download -q "tboot=$v" >/dev/null) || die "cannot download the tboot package"
+		chmod 755 "$tmp" # apt downloads as _apt
+		(cd "$tmp" && apt-get download -q "tboot=$v" >/dev/null 2>&1) || die "cannot download the tboot package (apt-get download tboot=$v)"
+		mkdir -p "$(dirname "$dir")"
 		rm -rf "$dir.tmp"
 		dpkg-deb -x "$tmp"/tboot_*.deb "$dir.tmp"
 		rm -rf "$tmp" "$dir"
