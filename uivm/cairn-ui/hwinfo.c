@@ -49,6 +49,13 @@ int hwinfo_parse(const char *data, size_t size, hwinfo *ret) {
                 json_object_put(root);
                 return -EINVAL;
         }
+        /* One document and nothing after it but white space. */
+        for (size_t i = json_tokener_get_parse_end(tok); i < size; i++)
+                if (!strchr(" \t\r\n", data[i]) || data[i] == '\0') {
+                        json_tokener_free(tok);
+                        json_object_put(root);
+                        return -EINVAL;
+                }
         json_tokener_free(tok);
 
         v = get(root, "schema");

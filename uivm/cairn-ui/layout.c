@@ -195,9 +195,11 @@ int lay_move(const lay_layout *l, int current, lay_dir dir) {
                         continue;       /* not in that direction */
                 /* Sideways distance: none when the widgets line up, else the gap. */
                 secondary = ov > 0 ? 0 : -ov;
-                /* Left/right stay within a row: a widget that does not line up at all
-                 * is only taken when nothing lines up. */
-                long score = primary + 4 * secondary + ((dir == LAY_LEFT || dir == LAY_RIGHT) && ov <= 0 ? 100000 : 0);
+                /* Left/right stay within a row; up/down may move sideways to the
+                 * nearest widget of the next row (the last tile of a short row). */
+                if ((dir == LAY_LEFT || dir == LAY_RIGHT) && ov <= 0)
+                        continue;
+                long score = primary + 4 * secondary;
                 if (score < best_score) {
                         best_score = score;
                         best = (int) i;

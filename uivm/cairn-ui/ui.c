@@ -33,8 +33,9 @@ void ui_layout(const ui *u, const model *m, int width, int height, lay_layout *r
 int ui_focus_widget(const ui *u, const lay_layout *l) {
         int i;
 
+        /* Focus is always somewhere: before the first move, on the first content widget. */
         if (!u->has_focus)
-                return -1;
+                return lay_move(l, -1, LAY_DOWN);
         i = lay_find(l, u->focus_kind, u->focus_index);
         if (i >= 0 && !l->widgets[i].enabled)
                 i = lay_next(l, i, false);
@@ -143,10 +144,8 @@ ui_action ui_key_press(ui *u, const model *m, int width, int height, ui_key key)
                 set_focus(u, &l, lay_next(&l, cur, key == UI_KEY_BACKTAB));
                 return none;
         case UI_KEY_ENTER:
-                if (cur < 0) {
-                        set_focus(u, &l, lay_move(&l, -1, LAY_DOWN));
+                if (cur < 0)
                         return none;
-                }
                 return activate(u, m, &l.widgets[cur]);
         case UI_KEY_ESCAPE:
                 if (u->screen != LAY_SCREEN_HOME)

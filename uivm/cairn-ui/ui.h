@@ -45,7 +45,7 @@ typedef struct ui {
 void ui_init(ui *u);
 /* The layout of the current screen for this model. */
 void ui_layout(const ui *u, const model *m, int width, int height, lay_layout *ret);
-/* Widget index of the focus in `l`, or -1. */
+/* Widget index of the focus in `l` (the first content widget before any move), or -1. */
 int ui_focus_widget(const ui *u, const lay_layout *l);
 /* The model changed (VM list replaced): keep the focus and screen valid. */
 void ui_model_changed(ui *u, const model *m);
