@@ -241,8 +241,8 @@ static int on_state_changed(sd_bus_message *msg, void *userdata, sd_bus_error *r
         }
         if (model_vm_state_changed(b->m, name, state, domid) < 0)
                 service_request(&b->vmm);      /* a VM we do not know: list again */
-        changed(b);
         b->ops->state_signal(b->userdata);
+        changed(b);
         return 0;
 }
 

@@ -14,7 +14,7 @@
 
 typedef struct cbus_ops {
         void (*changed)(void *userdata);        /* the model changed */
-        void (*state_signal)(void *userdata);   /* a StateChanged signal was applied */
+        void (*state_signal)(void *userdata);   /* a StateChanged signal arrived (changed() follows) */
 } cbus_ops;
 
 typedef struct cbus cbus;

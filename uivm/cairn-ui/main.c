@@ -98,9 +98,7 @@ static void on_model_changed(void *userdata) {
 
 static void on_state_signal(void *userdata) {
         app *a = userdata;
-        a->signals++;
-        if (a->have_script)
-                script_run(a);
+        a->signals++;           /* on_model_changed() runs next and resumes the script */
 }
 
 static void do_action(app *a, ui_action act) {
