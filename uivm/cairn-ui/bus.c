@@ -19,6 +19,7 @@
 #define BACKOFF_MIN_USEC (250 * 1000ULL)
 #define BACKOFF_MAX_USEC (8 * 1000 * 1000ULL)
 #define CALL_TIMEOUT_USEC (10 * 1000 * 1000ULL)
+#define HANDSHAKE_TIMEOUT_USEC (5 * 1000 * 1000ULL)
 
 /* One remote service we list from: VM manager or network. */
 typedef struct service {
@@ -35,6 +36,7 @@ struct cbus {
         sd_bus *bus;
         sd_bus_slot *matches[6];
         sd_event_source *reconnect;
+        sd_event_source *handshake;     /* gives up on a peer that never completes Hello */
         uint64_t backoff;
         model *m;
         service vmm, net;
@@ -43,6 +45,7 @@ struct cbus {
 };
 
 static int connect_bus(cbus *b);
+static void schedule_reconnect(cbus *b);
 static void service_request(service *s);
 
 uint64_t cbus_backoff_next(uint64_t prev) {
@@ -195,6 +198,12 @@ static int on_list_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
         s->call = sd_bus_slot_unref(s->call);
         if (e) {
                 char why[200];
+                if (s->b->bus && sd_bus_is_ready(s->b->bus) <= 0) {
+                        /* The peer accepted the connection but never finished the handshake. */
+                        log_warning("%s does not answer (%s); reconnecting", s->b->address, e->name);
+                        schedule_reconnect(s->b);
+                        return 0;
+                }
                 snprintf(why, sizeof(why), "%s: %s", e->name, e->message ?: "");
                 service_failed(s, why);
                 return 0;
@@ -285,6 +294,7 @@ static int on_reconnect(sd_event_source *src, uint64_t usec, void *userdata) {
 }
 
 static void drop_bus(cbus *b) {
+        b->handshake = sd_event_source_disable_unref(b->handshake);
         for (size_t i = 0; i < ELEMENTSOF(b->matches); i++)
                 b->matches[i] = sd_bus_slot_unref(b->matches[i]);
         b->vmm.call = sd_bus_slot_unref(b->vmm.call);
@@ -293,7 +303,8 @@ static void drop_bus(cbus *b) {
         b->net.retry = sd_event_source_disable_unref(b->net.retry);
         if (b->bus) {
                 sd_bus_detach_event(b->bus);
-                b->bus = sd_bus_flush_close_unref(b->bus);
+                /* No flush: it would wait for a peer that may never answer. */
+                b->bus = sd_bus_close_unref(b->bus);
         }
 }
 
@@ -321,6 +332,17 @@ static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *re
         return 0;
 }
 
+static int on_handshake_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
+        cbus *b = userdata;
+
+        b->handshake = sd_event_source_disable_unref(b->handshake);
+        if (b->bus && sd_bus_is_ready(b->bus) > 0)
+                return 0;
+        log_warning("%s accepted the connection but does not answer; reconnecting", b->address);
+        schedule_reconnect(b);
+        return 0;
+}
+
 static int connect_bus(cbus *b) {
         sd_bus *bus = NULL;
         int r;
@@ -336,6 +358,8 @@ static int connect_bus(cbus *b) {
         if (r < 0)
                 goto fail;
         (void) sd_bus_set_method_call_timeout(bus, CALL_TIMEOUT_USEC);
+        /* Do not flush when the loop exits: the peer may be the reason we exit. */
+        (void) sd_bus_set_close_on_exit(bus, false);
         r = sd_bus_start(bus);
         if (r < 0)
                 goto fail;
@@ -344,8 +368,10 @@ static int connect_bus(cbus *b) {
                 goto fail;
         b->bus = bus;
 
-        r = sd_bus_match_signal(bus, &b->matches[0], "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
-                                "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, b);
+        /* All matches asynchronous: a peer that accepts the connection and then says
+         * nothing must not freeze the screen. */
+        r = sd_bus_match_signal_async(bus, &b->matches[0], "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                      "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, NULL, b);
         if (r >= 0)
                 r = sd_bus_match_signal_async(bus, &b->matches[1], NULL, VMM_PATH, VMM_NAME, "StateChanged",
                                               on_state_changed, NULL, b);
@@ -361,6 +387,11 @@ static int connect_bus(cbus *b) {
                 goto fail;
         }
 
+        r = sd_event_add_time_relative(b->event, &b->handshake, CLOCK_MONOTONIC, HANDSHAKE_TIMEOUT_USEC, 0,
+                                       on_handshake_timeout, b);
+        if (r < 0)
+                log_warning_errno(r, "Failed to arm the handshake timer: %m");
+
         log_info("Connected to %s", b->address);
         b->m->bus_connected = true;
         b->backoff = 0;
@@ -374,7 +405,7 @@ static int connect_bus(cbus *b) {
 fail:
         if (bus) {
                 sd_bus_detach_event(bus);
-                sd_bus_flush_close_unref(bus);
+                sd_bus_close_unref(bus);
         }
         if (b->m->bus_connected || b->backoff == 0)
                 log_warning_errno(r, "Cannot connect to %s: %m; retrying", b->address);

@@ -107,9 +107,19 @@ static void do_action(app *a, ui_action act) {
         invalidate(a);
 }
 
+/* An action's outcome stays in the footer until the user moves to another screen. */
+static void forget_notice_on_screen_change(app *a, lay_screen before) {
+        if (a->u.screen != before)
+                a->m.notice[0] = '\0';
+}
+
 static void on_key(void *userdata, ui_key key) {
         app *a = userdata;
-        do_action(a, ui_key_press(&a->u, &a->m, a->d.canvas->w, a->d.canvas->h, key));
+        lay_screen before = a->u.screen;
+        ui_action act = ui_key_press(&a->u, &a->m, a->d.canvas->w, a->d.canvas->h, key);
+
+        forget_notice_on_screen_change(a, before);
+        do_action(a, act);
 }
 
 static void on_motion(void *userdata, int x, int y) {
@@ -120,7 +130,11 @@ static void on_motion(void *userdata, int x, int y) {
 
 static void on_click(void *userdata, int x, int y) {
         app *a = userdata;
-        do_action(a, ui_click(&a->u, &a->m, a->d.canvas->w, a->d.canvas->h, x, y));
+        lay_screen before = a->u.screen;
+        ui_action act = ui_click(&a->u, &a->m, a->d.canvas->w, a->d.canvas->h, x, y);
+
+        forget_notice_on_screen_change(a, before);
+        do_action(a, act);
 }
 
 static const cbus_ops bus_ops = {

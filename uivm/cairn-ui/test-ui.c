@@ -70,7 +70,7 @@ static void test_keyboard_walk(void **state) {
         /* It started: Start is disabled, focus moves on to an enabled button. */
         model_vm_state_changed(&m, "work", "running", 9);
         assert_true(focused(&u)->enabled);
-        assert_int_not_equal(focused(&u)->kind, LAY_START);
+        assert_int_equal(focused(&u)->kind, LAY_BACK);
 
         key(&u, UI_KEY_ESCAPE);
         assert_int_equal(u.screen, LAY_SCREEN_HOME);

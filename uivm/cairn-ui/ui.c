@@ -37,8 +37,10 @@ int ui_focus_widget(const ui *u, const lay_layout *l) {
         if (!u->has_focus)
                 return lay_move(l, -1, LAY_DOWN);
         i = lay_find(l, u->focus_kind, u->focus_index);
-        if (i >= 0 && !l->widgets[i].enabled)
-                i = lay_next(l, i, false);
+        /* A button that became disabled (Start once the VM runs) hands the focus to the
+         * first enabled content widget (Back), not to whatever follows it. */
+        if (i < 0 || !l->widgets[i].enabled)
+                i = lay_move(l, -1, LAY_DOWN);
         return i;
 }
 

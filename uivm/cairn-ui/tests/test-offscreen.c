@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -430,6 +432,40 @@ int main(int argc, char **argv) {
         check_tiles(&img, "bus back", false, 3);
         check_dot(&img, "bus back", false, 0, "ndvm", PAL_GOOD);
         unload(&img);
+
+        /* A peer that accepts the connection and never speaks: the UI must not freeze. */
+        {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                char mute_addr[200], mute_script[120];
+                struct timespec t0, t1;
+                int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                FILE *f;
+
+                snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/mute", dir);
+                if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 8) < 0)
+                        die("mute socket: %s", strerror(errno));
+                snprintf(mute_addr, sizeof(mute_addr), "unix:path=%s", sa.sun_path);
+                snprintf(mute_script, sizeof(mute_script), "%s/mute-script", dir);
+                f = fopen(mute_script, "we");
+                if (!f)
+                        die("%s: %s", mute_script, strerror(errno));
+                fprintf(f, "wait-disconnected\nscreenshot %s/09-mute.png\n", dir);
+                fclose(f);
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                ui_pid = spawn((char *[]) { (char *) ui_bin, "--offscreen", "1024x768", "--bus", mute_addr,
+                                            "--script", mute_script, "--script-timeout", "20", NULL });
+                if (waitpid(ui_pid, &status, 0) != ui_pid)
+                        die("waitpid: %s", strerror(errno));
+                ui_pid = -1;
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                close(fd);
+                check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "mute peer: cairn-ui exit status %d", status);
+                check(t1.tv_sec - t0.tv_sec < 15, "mute peer: gave up on it and exited in %lld s",
+                      (long long) (t1.tv_sec - t0.tv_sec));
+                load("09-mute.png", &img);
+                check_banner(&img, "mute peer", true);
+                unload(&img);
+        }
 
         cleanup();
         if (failures) {
