@@ -63,7 +63,7 @@ static void build_detail(lay_layout *l, const lay_params *p) {
 
         add(l, LAY_BACK, 0, (lay_rect) { x, l->content.y, lay_px(l, 120), lay_px(l, 36) }, true, true);
         /* Title block (name, state) then the action row. */
-        y = l->content.y + lay_px(l, 36) + lay_px(l, 96);
+        y = l->content.y + lay_px(l, 36) + lay_px(l, 110);
         add(l, LAY_START, 0, (lay_rect) { x, y, bw, bh }, p->can_start, true);
         add(l, LAY_STOP, 0, (lay_rect) { x + bw + gap, y, bw, bh }, p->can_stop, true);
         add(l, LAY_SWITCH, 0, (lay_rect) { x + 2 * (bw + gap), y, bw, bh }, p->can_switch, true);

@@ -393,7 +393,7 @@ static void draw_detail(render *r, const ui *u, const model *m, int focus) {
                 }
         }
 
-        y = l->content.y + lay_px(l, 36) + lay_px(l, 8);
+        y = l->content.y + lay_px(l, 36) + lay_px(l, 18);
         text(r, r->title, vm->name, l->content.x, y, PAL_TEXT, ALIGN_LEFT, l->content.w);
         y += text_h(r->title) + lay_px(l, 6);
         {
