@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Integration test: a real private dbus-daemon with rpc-test-service on it,
+ * cairn-rpc-proxy's dom0 end (--transport unix:, --domain uivm) and guest end
+ * joined by a unix socket, and sd-bus clients on the guest's socket.
+ * Usage: test-proxy PROXY SERVICE DBUS-DAEMON */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <systemd/sd-bus.h>
+
+#include "frame.h"
+#include "util.h"
+
+#define MGR "org.cairn.VMManager1"
+#define MGR_PATH "/org/cairn/VMManager1"
+#define ACCESS_DENIED "org.freedesktop.DBus.Error.AccessDenied"
+
+static const char *arg_proxy, *arg_service, *arg_dbus;
+static char dir[] = "/tmp/cairn-rpc-test.XXXXXX";
+static char bus_address[256], guest_address[256], guest_sock[200], link_sock[200], rules_path[200],
+        log_path[200];
+static pid_t pid_dbus = -1, pid_service = -1, pid_dom0 = -1, pid_guest = -1;
+
+static const char rules_v1[] =
+        "# test rules\n"
+        "allow uivm call destination=" MGR " interface=" MGR " member=ListVMs,Start,Ping path=" MGR_PATH "\n"
+        "allow uivm call destination=" MGR " interface=org.freedesktop.DBus.Properties member=Get path=" MGR_PATH "/vm/*\n"
+        "allow uivm signal sender=" MGR " interface=" MGR " member=StateChanged\n";
+
+static void write_file(const char *path, const char *text) {
+        assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
+}
+
+static int wait_for_path(const char *path, int seconds) {
+        for (int i = 0; i < seconds * 20; i++) {
+                if (access(path, F_OK) == 0)
+                        return 0;
+                usleep(50 * 1000);
+        }
+        return -ETIMEDOUT;
+}
+
+/* How many times `needle` occurs in the dom0 end's log (stderr). */
+static int log_count(const char *needle) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        int n = 0;
+
+        if (read_full_file(log_path, 16 << 20, &text, &size) < 0)
+                return 0;
+        for (const char *p = text; (p = strstr(p, needle)); p++)
+                n++;
+        return n;
+}
+
+static int wait_log(const char *needle, int at_least) {
+        for (int i = 0; i < 200; i++) {
+                if (log_count(needle) >= at_least)
+                        return 0;
+                usleep(25 * 1000);
+        }
+        fprintf(stderr, "dom0 log never said \"%s\" %d times\n", needle, at_least);
+        return -ETIMEDOUT;
+}
+
+static pid_t spawn(char *const argv[], int stdout_fd, int stderr_fd) {
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                if (stdout_fd >= 0)
+                        dup2(stdout_fd, STDOUT_FILENO);
+                if (stderr_fd >= 0)
+                        dup2(stderr_fd, STDERR_FILENO);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        return pid;
+}
+
+static void stop(pid_t *pid) {
+        if (*pid > 0) {
+                kill(*pid, SIGTERM);
+                waitpid(*pid, NULL, 0);
+        }
+        *pid = -1;
+}
+
+static int setup(void **state) {
+        char conf[256], config_path[256];
+        int pipefd[2], log_fd;
+        char buf[16] = {};
+
+        if (access(arg_dbus, X_OK) < 0) {
+                fprintf(stderr, "SKIP: no dbus-daemon at %s\n", arg_dbus);
+                exit(77);
+        }
+        if (!mkdtemp(dir))
+                return -1;
+        snprintf(config_path, sizeof(config_path), "%s/bus.conf", dir);
+        snprintf(bus_address, sizeof(bus_address), "unix:path=%s/bus", dir);
+        snprintf(guest_sock, sizeof(guest_sock), "%s/rpc/dom0.sock", dir);
+        snprintf(guest_address, sizeof(guest_address), "unix:path=%s", guest_sock);
+        snprintf(link_sock, sizeof(link_sock), "%s/link", dir);
+        snprintf(rules_path, sizeof(rules_path), "%s/test.rules", dir);
+        snprintf(log_path, sizeof(log_path), "%s/dom0.log", dir);
+        snprintf(conf, sizeof(conf), "%s/bus", dir);
+
+        _cleanup_free_ char *config = NULL;
+        assert_true(asprintf(&config,
+                             "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+                             " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+                             "<busconfig><type>session</type><listen>unix:path=%s</listen>"
+                             "<auth>EXTERNAL</auth><policy context=\"default\">"
+                             "<allow send_destination=\"*\" eavesdrop=\"true\"/><allow eavesdrop=\"true\"/>"
+                             "<allow own=\"*\"/><allow user=\"*\"/></policy></busconfig>\n",
+                             conf) > 0);
+        write_file(config_path, config);
+        write_file(rules_path, rules_v1);
+
+        _cleanup_free_ char *cfg_arg = NULL;
+        assert_true(asprintf(&cfg_arg, "--config-file=%s", config_path) > 0);
+        pid_dbus = spawn((char *[]) { (char *) arg_dbus, cfg_arg, (char *) "--nofork", (char *) "--nopidfile", NULL },
+                         -1, -1);
+        assert_int_equal(wait_for_path(conf, 10), 0);
+
+        assert_int_equal(pipe(pipefd), 0);
+        pid_service = spawn((char *[]) { (char *) arg_service, bus_address, NULL }, pipefd[1], -1);
+        close(pipefd[1]);
+        assert_true(read(pipefd[0], buf, sizeof(buf) - 1) >= 5);
+        assert_string_equal(buf, "ready\n");
+        close(pipefd[0]);
+
+        _cleanup_free_ char *transport = NULL;
+        assert_true(asprintf(&transport, "unix:%s", link_sock) > 0);
+        log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(log_fd >= 0);
+        pid_dom0 = spawn((char *[]) { (char *) arg_proxy, (char *) "dom0", (char *) "--rules", rules_path,
+                                      (char *) "--bus", bus_address, (char *) "--transport", transport,
+                                      (char *) "--domain", (char *) "uivm", NULL },
+                         -1, log_fd);
+        close(log_fd);
+        assert_int_equal(wait_for_path(link_sock, 10), 0);
+        pid_guest = spawn((char *[]) { (char *) arg_proxy, (char *) "guest", (char *) "--listen", guest_sock,
+                                       (char *) "--transport", transport, (char *) "--timeout", (char *) "10", NULL },
+                          -1, -1);
+        assert_int_equal(wait_for_path(guest_sock, 10), 0);
+        return 0;
+}
+
+static int teardown(void **state) {
+        _cleanup_free_ char *text = NULL, *cmd = NULL;
+        size_t size;
+
+        stop(&pid_guest);
+        stop(&pid_dom0);
+        stop(&pid_service);
+        stop(&pid_dbus);
+        if (read_full_file(log_path, 16 << 20, &text, &size) == 0)
+                fprintf(stderr, "---- dom0 end's log ----\n%s------------------------\n", text);
+        if (asprintf(&cmd, "rm -rf '%s'", dir) > 0)
+                (void) system(cmd);
+        return 0;
+}
+
+static sd_bus *client(void) {
+        sd_bus *bus = NULL;
+
+        assert_true(sd_bus_new(&bus) >= 0);
+        assert_true(sd_bus_set_address(bus, guest_address) >= 0);
+        assert_true(sd_bus_set_bus_client(bus, 1) >= 0);
+        assert_true(sd_bus_start(bus) >= 0);
+        return bus;
+}
+
+static void check_list(sd_bus *bus) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *name, *uuid, *type, *st;
+        int64_t domid;
+        uint64_t mem;
+        uint32_t vcpus;
+        int r;
+
+        r = sd_bus_call_method(bus, MGR, MGR_PATH, MGR, "ListVMs", &error, &reply, "");
+        if (r < 0)
+                fail_msg("ListVMs through the proxy: %s", error.message ?: strerror(-r));
+        assert_int_equal(sd_bus_message_enter_container(reply, 'a', "(ssssxtu)"), 1);
+        assert_int_equal(sd_bus_message_read(reply, "(ssssxtu)", &name, &uuid, &type, &st, &domid, &mem, &vcpus), 1);
+        assert_string_equal(name, "uivm");
+        assert_int_equal(mem, 256);
+        assert_int_equal(sd_bus_message_read(reply, "(ssssxtu)", &name, &uuid, &type, &st, &domid, &mem, &vcpus), 1);
+        assert_string_equal(name, "win10");
+        assert_string_equal(type, "hvm");
+        assert_int_equal(domid, -1);
+        assert_int_equal(vcpus, 2);
+        assert_int_equal(sd_bus_message_read(reply, "(ssssxtu)", &name, &uuid, &type, &st, &domid, &mem, &vcpus), 0);
+        sd_bus_message_unref(reply);
+}
+
+/* Calls SetConfig; returns 0 if it went through, or the error's errno. */
+static int call_set_config(sd_bus *bus, char **ret_error_name) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_call_method(bus, MGR, MGR_PATH, MGR, "SetConfig", &error, &reply, "ss", "key", "value");
+        if (ret_error_name)
+                *ret_error_name = r < 0 && error.name ? strdup(error.name) : NULL;
+        sd_bus_message_unref(reply);
+        return r;
+}
+
+static void test_allowed(void **state) {
+        sd_bus *bus = client();
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *s;
+
+        check_list(bus);
+        /* Properties.Get on a VM object (path glob) */
+        assert_true(sd_bus_get_property(bus, MGR, MGR_PATH "/vm/uivm", MGR ".VM", "Name", &error, &reply, "s") >= 0);
+        assert_int_equal(sd_bus_message_read(reply, "s", &s), 1);
+        assert_string_equal(s, "uivm");
+        sd_bus_message_unref(reply);
+        /* errors from the service come back as they are */
+        assert_true(sd_bus_call_method(bus, MGR, MGR_PATH, MGR, "Start", &error, NULL, "s", "nosuch") < 0);
+        assert_string_equal(error.name, "org.cairn.Error.NoSuchVM");
+        assert_string_equal(error.message, "No VM called nosuch");
+        /* no fd passing through the proxy */
+        assert_int_equal(sd_bus_can_send(bus, 'h'), 0);
+        sd_bus_flush_close_unref(bus);
+}
+
+static void test_denied(void **state) {
+        sd_bus *bus = client();
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *name = NULL;
+        int before = log_count("Denied call from domain uivm");
+
+        assert_true(call_set_config(bus, &name) < 0);
+        assert_string_equal(name, ACCESS_DENIED);
+        assert_int_equal(wait_log("member=SetConfig", 1), 0);
+        assert_int_equal(log_count("Denied call from domain uivm"), before + 1);
+
+        /* Properties.Set is not allowed, even on an allowed path */
+        assert_true(sd_bus_set_property(bus, MGR, MGR_PATH "/vm/uivm", MGR ".VM", "Name", &error, "s", "x") < 0);
+        assert_string_equal(error.name, ACCESS_DENIED);
+        sd_bus_error_free(&error);
+        /* nobody gets to own names or talk to the driver beyond Hello/AddMatch */
+        assert_true(sd_bus_request_name(bus, MGR, 0) < 0);
+        assert_true(sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                       "ListNames", &error, NULL, "") < 0);
+        assert_string_equal(error.name, ACCESS_DENIED);
+        assert_int_equal(wait_log("member=ListNames", 1), 0);
+        sd_bus_error_free(&error);
+        /* a service the rules do not name */
+        assert_true(sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                       "org.freedesktop.systemd1.Manager", "StartUnit", &error, NULL, "ss", "x", "y") < 0);
+        assert_string_equal(error.name, ACCESS_DENIED);
+        sd_bus_flush_close_unref(bus);
+}
+
+static int on_state_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const char *name, *state;
+        int64_t domid;
+
+        if (sd_bus_message_read(m, "ssx", &name, &state, &domid) > 0 && strcmp(name, "win10") == 0 &&
+            strcmp(state, "running") == 0 && domid == 7)
+                (*(int *) userdata)++;
+        return 0;
+}
+
+static void test_signal(void **state) {
+        sd_bus *bus = client();
+        int got = 0;
+
+        assert_true(sd_bus_match_signal(bus, NULL, MGR, MGR_PATH, MGR, "StateChanged", on_state_changed, &got) >= 0);
+        assert_int_equal(sd_bus_call_method(bus, MGR, MGR_PATH, MGR, "Start", NULL, NULL, "s", "win10"), 1);
+        for (int i = 0; i < 100 && got == 0; i++) {
+                if (sd_bus_process(bus, NULL) == 0)
+                        sd_bus_wait(bus, 50 * 1000);
+        }
+        assert_int_equal(got, 1);
+        sd_bus_flush_close_unref(bus);
+}
+
+static int raw_connect(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        assert_true(fd >= 0);
+        strcpy(sa.sun_path, path);
+        assert_int_equal(connect(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        return fd;
+}
+
+/* Reads until EOF; returns 0 on EOF within 5 s, -ETIMEDOUT otherwise. */
+static int wait_eof(int fd) {
+        char buf[4096];
+
+        for (int i = 0; i < 100; i++) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+
+                if (poll(&p, 1, 50) > 0) {
+                        ssize_t n = read(fd, buf, sizeof(buf));
+
+                        if (n <= 0)
+                                return 0;
+                }
+        }
+        return -ETIMEDOUT;
+}
+
+static const char auth[] = "\0AUTH EXTERNAL 30\r\nBEGIN\r\n";
+
+static void test_malformed_message(void **state) {
+        sd_bus *good = client();
+        uint8_t bad[16] = { 'X', 1, 0, 1 };
+        uint8_t big[16] = { 'l', 1, 0, 1, 0, 0, 0x20, 0 /* body 2 MiB */, 1, 0, 0, 0, 8, 0, 0, 0 };
+        int fd;
+
+        /* garbage after authentication: that connection is closed... */
+        fd = raw_connect(guest_sock);
+        assert_int_equal(write(fd, auth, sizeof(auth) - 1), (ssize_t) sizeof(auth) - 1);
+        assert_int_equal(write(fd, bad, sizeof(bad)), (ssize_t) sizeof(bad));
+        assert_int_equal(wait_eof(fd), 0);
+        close(fd);
+        assert_int_equal(wait_log("bad endianness byte", 1), 0);
+        /* ...and another client keeps working */
+        check_list(good);
+
+        /* a message over the size limit */
+        fd = raw_connect(guest_sock);
+        assert_int_equal(write(fd, auth, sizeof(auth) - 1), (ssize_t) sizeof(auth) - 1);
+        assert_int_equal(write(fd, big, sizeof(big)), (ssize_t) sizeof(big));
+        assert_int_equal(wait_eof(fd), 0);
+        close(fd);
+        assert_int_equal(wait_log("message larger than the proxy's limit", 1), 0);
+        check_list(good);
+
+        /* no NUL byte first */
+        fd = raw_connect(guest_sock);
+        assert_int_equal(write(fd, "AUTH\r\n", 6), 6);
+        assert_int_equal(wait_eof(fd), 0);
+        close(fd);
+        check_list(good);
+
+        /* A well-framed message sd-bus cannot accept (it claims 3 fds, and none can
+         * come): sd-bus drops that message; nothing else is disturbed. */
+        {
+                static const uint8_t msg[] = {
+                        'l', 1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 18, 0, 0, 0,
+                        9, 1, 'u', 0, 3, 0, 0, 0,                   /* UNIX_FDS = 3 */
+                        1, 1, 'o', 0, 1, 0, 0, 0, '/', 0, 0, 0, 0, 0, 0, 0, /* PATH = / */
+                };
+                fd = raw_connect(guest_sock);
+                assert_int_equal(write(fd, auth, sizeof(auth) - 1), (ssize_t) sizeof(auth) - 1);
+                assert_int_equal(write(fd, msg, sizeof(msg)), (ssize_t) sizeof(msg));
+                check_list(good);
+                close(fd);
+                check_list(good);
+        }
+        sd_bus_flush_close_unref(good);
+}
+
+static void test_malformed_frame(void **state) {
+        sd_bus *good = client();
+        uint8_t frames[2 * RPC_FRAME_HEADER_SIZE];
+        int fd, before = log_count("malformed frame header");
+
+        /* Another link for the same domain: a bad frame drops that link only. */
+        fd = raw_connect(link_sock);
+        rpc_frame_header_encode(frames, RPC_FRAME_OPEN, 1, 0);
+        rpc_frame_header_encode(frames + RPC_FRAME_HEADER_SIZE, RPC_FRAME_DATA, 1, RPC_FRAME_PAYLOAD_MAX + 1);
+        assert_int_equal(write(fd, frames, sizeof(frames)), (ssize_t) sizeof(frames));
+        assert_int_equal(wait_eof(fd), 0);
+        close(fd);
+        assert_int_equal(wait_log("malformed frame header", before + 1), 0);
+
+        /* OPEN twice for one id */
+        fd = raw_connect(link_sock);
+        rpc_frame_header_encode(frames, RPC_FRAME_OPEN, 1, 0);
+        rpc_frame_header_encode(frames + RPC_FRAME_HEADER_SIZE, RPC_FRAME_OPEN, 1, 0);
+        assert_int_equal(write(fd, frames, sizeof(frames)), (ssize_t) sizeof(frames));
+        assert_int_equal(wait_eof(fd), 0);
+        close(fd);
+        assert_int_equal(wait_log("OPEN for connection 1, which is open", 1), 0);
+
+        check_list(good);
+        sd_bus_flush_close_unref(good);
+}
+
+static void test_reload(void **state) {
+        sd_bus *bus = client();
+        _cleanup_free_ char *name = NULL, *bad = NULL, *good = NULL;
+
+        /* A bad file (which would also allow SetConfig) is refused; the old rules stay. */
+        assert_true(asprintf(&bad, "%sallow uivm call destination=" MGR " interface=" MGR " member=SetConfig\n"
+                                   "allow uivm call destination=" MGR " interface=" MGR " member=* path=/x//y\n",
+                             rules_v1) > 0);
+        write_file(rules_path, bad);
+        assert_int_equal(kill(pid_dom0, SIGHUP), 0);
+        assert_int_equal(wait_log("test.rules:6: invalid object path pattern '/x//y'; keeping the previous rules.", 1), 0);
+        assert_true(call_set_config(bus, &name) < 0);
+        assert_string_equal(name, ACCESS_DENIED);
+        check_list(bus);
+
+        /* A good file takes effect at once, on open connections too. */
+        assert_true(asprintf(&good, "%sallow uivm call destination=" MGR " interface=" MGR " member=SetConfig\n", rules_v1) > 0);
+        write_file(rules_path, good);
+        assert_int_equal(kill(pid_dom0, SIGHUP), 0);
+        assert_int_equal(wait_log("Reloaded 4 rules", 1), 0);
+        assert_int_equal(call_set_config(bus, NULL), 1);
+        check_list(bus);
+
+        /* back to v1 */
+        write_file(rules_path, rules_v1);
+        assert_int_equal(kill(pid_dom0, SIGHUP), 0);
+        assert_int_equal(wait_log("Reloaded 3 rules", 1), 0);
+        free(name);
+        assert_true(call_set_config(bus, &name) < 0);
+        assert_string_equal(name, ACCESS_DENIED);
+        sd_bus_flush_close_unref(bus);
+}
+
+static void test_many_clients(void **state) {
+        sd_bus *buses[20];
+
+        /* Interleaved calls on many connections over the one link. */
+        for (size_t i = 0; i < 20; i++)
+                buses[i] = client();
+        for (int round = 0; round < 3; round++)
+                for (size_t i = 0; i < 20; i++)
+                        check_list(buses[i]);
+        for (size_t i = 0; i < 20; i++)
+                sd_bus_flush_close_unref(buses[i]);
+}
+
+int main(int argc, char **argv) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_allowed),
+                cmocka_unit_test(test_denied),
+                cmocka_unit_test(test_signal),
+                cmocka_unit_test(test_malformed_message),
+                cmocka_unit_test(test_malformed_frame),
+                cmocka_unit_test(test_many_clients),
+                cmocka_unit_test(test_reload),
+        };
+
+        if (argc != 4) {
+                fprintf(stderr, "Usage: test-proxy PROXY SERVICE DBUS-DAEMON\n");
+                return EXIT_FAILURE;
+        }
+        arg_proxy = argv[1];
+        arg_service = argv[2];
+        arg_dbus = argv[3];
+        signal(SIGPIPE, SIG_IGN);
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
