@@ -93,12 +93,19 @@ static pid_t spawn(char *const argv[], int stdout_fd, int stderr_fd) {
         return pid;
 }
 
-static void stop(pid_t *pid) {
+/* Stops a child with SIGTERM; returns its exit status (-1 if killed by a signal). */
+static int stop(pid_t *pid) {
+        int status = 0;
+
         if (*pid > 0) {
                 kill(*pid, SIGTERM);
-                waitpid(*pid, NULL, 0);
+                if (waitpid(*pid, &status, 0) < 0 || !WIFEXITED(status))
+                        status = -1;
+                else
+                        status = WEXITSTATUS(status);
         }
         *pid = -1;
+        return status;
 }
 
 static int setup(void **state) {
@@ -452,6 +459,20 @@ static void test_many_clients(void **state) {
                 sd_bus_flush_close_unref(buses[i]);
 }
 
+/* Last: both ends exit cleanly on SIGTERM (under the sanitizers: no leak, no error). */
+static void test_clean_exit(void **state) {
+        sd_bus *bus = client();
+
+        check_list(bus);
+        /* the dom0 end goes first, with a client connected */
+        assert_int_equal(stop(&pid_dom0), 0);
+        assert_int_equal(wait_log("Got signal 15, exiting.", 1), 0);
+        /* the guest end then loses its link and exits with an error, dropping its clients */
+        assert_true(sd_bus_call_method(bus, MGR, MGR_PATH, MGR, "Ping", NULL, NULL, "") < 0);
+        assert_int_equal(stop(&pid_guest), 1);
+        sd_bus_flush_close_unref(bus);
+}
+
 int main(int argc, char **argv) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_allowed),
@@ -461,6 +482,7 @@ int main(int argc, char **argv) {
                 cmocka_unit_test(test_malformed_frame),
                 cmocka_unit_test(test_many_clients),
                 cmocka_unit_test(test_reload),
+                cmocka_unit_test(test_clean_exit),
         };
 
         if (argc != 4) {
