@@ -263,6 +263,72 @@ static int handle_driver(Conn *c, sd_bus_message *m, const char *member) {
         return -ENOENT; /* not handled here: goes through the rules */
 }
 
+/* Like sd_bus_message_copy(dst, src, true), but arrays of fixed-size types are
+ * copied in one piece instead of element by element (a 64 KiB "ay" is one call,
+ * not 65536).  src is read from its current position; depth is bounded by
+ * sd-bus's own container nesting limit. */
+static int message_copy(sd_bus_message *dst, sd_bus_message *src) {
+        for (;;) {
+                const char *contents = NULL;
+                char type;
+                int r;
+
+                r = sd_bus_message_peek_type(src, &type, &contents);
+                if (r <= 0)
+                        return r;
+                if (type == SD_BUS_TYPE_ARRAY && contents && contents[0] && !contents[1] &&
+                    strchr("ynqiuxtd", contents[0])) {
+                        const void *p;
+                        size_t n;
+
+                        r = sd_bus_message_read_array(src, contents[0], &p, &n);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_append_array(dst, contents[0], p, n);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (type == SD_BUS_TYPE_ARRAY || type == SD_BUS_TYPE_VARIANT || type == SD_BUS_TYPE_STRUCT ||
+                    type == SD_BUS_TYPE_DICT_ENTRY) {
+                        r = sd_bus_message_enter_container(src, type, contents);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_open_container(dst, type, contents);
+                        if (r < 0)
+                                return r;
+                        r = message_copy(dst, src);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_close_container(dst);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_exit_container(src);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                union {
+                        uint8_t y;
+                        uint16_t q;
+                        uint32_t u;
+                        uint64_t t;
+                        double d;
+                        int b;
+                        const char *s;
+                } v;
+                r = sd_bus_message_read_basic(src, type, &v);
+                if (r < 0)
+                        return r;
+                if (type == SD_BUS_TYPE_STRING || type == SD_BUS_TYPE_OBJECT_PATH || type == SD_BUS_TYPE_SIGNATURE)
+                        r = sd_bus_message_append_basic(dst, type, v.s);
+                else
+                        r = sd_bus_message_append_basic(dst, type, &v);
+                if (r < 0)
+                        return r;
+        }
+}
+
 static int forward_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *out = NULL;
         PendingCall *pc = userdata;
@@ -280,7 +346,7 @@ static int forward_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
                 if (r >= 0)
                         r = sd_bus_message_rewind(reply, true);
                 if (r >= 0)
-                        r = sd_bus_message_copy(out, reply, true);
+                        r = message_copy(out, reply);
         }
         if (r >= 0)
                 r = sd_bus_send(c->server, out, NULL);
@@ -303,7 +369,7 @@ static int forward_call(Conn *c, sd_bus_message *m, const char *destination, con
         if (r >= 0)
                 r = sd_bus_message_rewind(m, true);
         if (r >= 0)
-                r = sd_bus_message_copy(fwd, m, true);
+                r = message_copy(fwd, m);
         if (r >= 0)
                 r = sd_bus_message_set_auto_start(fwd, sd_bus_message_get_auto_start(m));
         if (r < 0) {
@@ -599,7 +665,7 @@ static void forward_signal_to(Conn *c, sd_bus_message *m, const char *sender, co
         if (r >= 0)
                 r = sd_bus_message_rewind(m, true);
         if (r >= 0)
-                r = sd_bus_message_copy(out, m, true);
+                r = message_copy(out, m);
         if (r >= 0)
                 r = sd_bus_message_set_sender(out, sender);
         if (r >= 0)

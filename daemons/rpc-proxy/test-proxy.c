@@ -39,7 +39,7 @@ static pid_t pid_dbus = -1, pid_service = -1, pid_dom0 = -1, pid_guest = -1;
 
 static const char rules_v1[] =
         "# test rules\n"
-        "allow uivm call destination=" MGR " interface=" MGR " member=ListVMs,Start,Ping path=" MGR_PATH "\n"
+        "allow uivm call destination=" MGR " interface=" MGR " member=ListVMs,Start,Ping,Echo path=" MGR_PATH "\n"
         "allow uivm call destination=" MGR " interface=org.freedesktop.DBus.Properties member=Get path=" MGR_PATH "/vm/*\n"
         "allow uivm signal sender=" MGR " interface=" MGR " member=StateChanged\n";
 
@@ -249,6 +249,28 @@ static void test_allowed(void **state) {
         assert_true(sd_bus_call_method(bus, MGR, MGR_PATH, MGR, "Start", &error, NULL, "s", "nosuch") < 0);
         assert_string_equal(error.name, "org.cairn.Error.NoSuchVM");
         assert_string_equal(error.message, "No VM called nosuch");
+        /* a 700 KiB argument and reply: many frames each way, contents intact */
+        {
+                size_t n = 700 * 1024, got_n = 0;
+                uint8_t *data = malloc(n);
+                const void *got;
+                sd_bus_message *m = NULL;
+
+                assert_non_null(data);
+                sd_bus_error_free(&error);
+                for (size_t i = 0; i < n; i++)
+                        data[i] = (uint8_t) (i * 7 + i / 251);
+                assert_true(sd_bus_message_new_method_call(bus, &m, MGR, MGR_PATH, MGR, "Echo") >= 0);
+                assert_true(sd_bus_message_append_array(m, 'y', data, n) >= 0);
+                if (sd_bus_call(bus, m, 0, &error, &reply) < 0)
+                        fail_msg("Echo of %zu bytes: %s: %s", n, error.name, error.message);
+                assert_true(sd_bus_message_read_array(reply, 'y', &got, &got_n) >= 0);
+                assert_int_equal(got_n, n);
+                assert_memory_equal(got, data, n);
+                sd_bus_message_unref(reply);
+                sd_bus_message_unref(m);
+                free(data);
+        }
         /* no fd passing through the proxy */
         assert_int_equal(sd_bus_can_send(bus, 'h'), 0);
         sd_bus_flush_close_unref(bus);
