@@ -150,7 +150,10 @@ static void conn_drop(Conn *c, bool notify_peer) {
 }
 
 static int conn_update_events(Conn *c) {
-        return sd_event_source_set_io_events(c->io, EPOLLIN | (c->in_end > c->in_start ? EPOLLOUT : 0));
+        bool throttled = !c->dl || rpc_link_is_throttled(c->dl->link);
+
+        return sd_event_source_set_io_events(c->io, (throttled ? 0 : EPOLLIN) |
+                                                            (c->in_end > c->in_start ? EPOLLOUT : 0));
 }
 
 static int conn_flush_in(Conn *c) {
@@ -209,16 +212,21 @@ static int conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                 }
         }
         if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-                ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                ssize_t n;
 
+                if (!c->dl || (rpc_link_is_throttled(c->dl->link) && !(revents & (EPOLLHUP | EPOLLERR)))) {
+                        /* the guest is not keeping up: leave the bytes in the socket for now */
+                        (void) conn_update_events(c);
+                        return 0;
+                }
+                n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
                 if (n < 0 && (errno == EAGAIN || errno == EINTR))
                         return 0;
                 if (n <= 0) {
                         conn_drop(c, true);
                         return 0;
                 }
-                if (c->dl)
-                        (void) rpc_link_send(c->dl->link, RPC_FRAME_DATA, c->id, buf, (size_t) n);
+                (void) rpc_link_send(c->dl->link, RPC_FRAME_DATA, c->id, buf, (size_t) n);
         }
         return 0;
 }
@@ -626,6 +634,14 @@ static void link_on_close(RpcLink *link, int error, void *userdata) {
                 log_error_errno(r, "Failed to schedule freeing a link: %m");
 }
 
+static void link_on_writable(RpcLink *link, void *userdata) {
+        Dom0Link *dl = userdata;
+
+        for (size_t i = 0; i < RPC_CONNS_PER_LINK_MAX; i++)
+                if (dl->conns[i] && !dl->conns[i]->closing)
+                        (void) conn_update_events(dl->conns[i]);
+}
+
 int rpc_dom0_add_link(RpcDom0 *d, RpcLink *link, const char *domain) {
         Dom0Link *dl = calloc(1, sizeof(*dl));
 
@@ -641,6 +657,7 @@ int rpc_dom0_add_link(RpcDom0 *d, RpcLink *link, const char *domain) {
                 return -ENOMEM;
         }
         rpc_link_set_handlers(link, link_on_frame, link_on_close, dl);
+        rpc_link_set_writable_handler(link, link_on_writable);
         dl->next = d->links;
         if (dl->next)
                 dl->next->prev = dl;

@@ -48,6 +48,14 @@ static void client_close(Client *c, bool notify_dom0) {
         client_free(c);
 }
 
+static int client_update_events(Client *c) {
+        uint32_t ev = rpc_link_is_throttled(c->guest->link) ? 0 : EPOLLIN;
+
+        if (c->out_end > c->out_start)
+                ev |= EPOLLOUT;
+        return sd_event_source_set_io_events(c->io, ev);
+}
+
 static int client_flush(Client *c) {
         while (c->out_end > c->out_start) {
                 ssize_t n = send(c->fd, c->out + c->out_start, c->out_end - c->out_start,
@@ -62,7 +70,7 @@ static int client_flush(Client *c) {
         }
         if (c->out_start == c->out_end)
                 c->out_start = c->out_end = 0;
-        return sd_event_source_set_io_events(c->io, EPOLLIN | (c->out_end > c->out_start ? EPOLLOUT : 0));
+        return client_update_events(c);
 }
 
 static int client_queue(Client *c, const uint8_t *data, size_t size) {
@@ -98,8 +106,13 @@ static int client_io(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 return 0;
         }
         if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-                ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                ssize_t n;
 
+                if (rpc_link_is_throttled(c->guest->link) && !(revents & (EPOLLHUP | EPOLLERR))) {
+                        (void) client_update_events(c); /* dom0 is not keeping up */
+                        return 0;
+                }
+                n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
                 if (n < 0 && (errno == EAGAIN || errno == EINTR))
                         return 0;
                 if (n <= 0) {
@@ -183,6 +196,14 @@ static void guest_on_frame(RpcLink *link, const RpcFrameHeader *h, const uint8_t
         }
 }
 
+static void guest_on_writable(RpcLink *link, void *userdata) {
+        RpcGuest *g = userdata;
+
+        for (size_t i = 0; i < RPC_GUEST_CLIENTS_MAX; i++)
+                if (g->clients[i])
+                        (void) client_update_events(g->clients[i]);
+}
+
 static void guest_on_close(RpcLink *link, int error, void *userdata) {
         RpcGuest *g = userdata;
 
@@ -204,6 +225,7 @@ int rpc_guest_new(sd_event *event, RpcLink *link, int listen_fd, RpcGuest **ret)
         g->link = link;
         g->listen_fd = listen_fd;
         rpc_link_set_handlers(link, guest_on_frame, guest_on_close, g);
+        rpc_link_set_writable_handler(link, guest_on_writable);
         r = sd_event_add_io(event, &g->listen_io, listen_fd, EPOLLIN, listen_io, g);
         if (r < 0)
                 return r;

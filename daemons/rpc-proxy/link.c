@@ -22,8 +22,10 @@ struct RpcLink {
         size_t out_start, out_end, out_alloc;
         RpcLinkFrameHandler on_frame;
         RpcLinkCloseHandler on_close;
+        RpcLinkWritableHandler on_writable;
         void *userdata;
         int dead;
+        int throttled;
 };
 
 static int link_update_events(RpcLink *l) {
@@ -48,6 +50,11 @@ static int link_flush(RpcLink *l) {
         }
         if (l->out_start == l->out_end)
                 l->out_start = l->out_end = 0;
+        if (l->throttled && l->out_end - l->out_start <= RPC_LINK_LOW_WATER) {
+                l->throttled = 0;
+                if (l->on_writable)
+                        l->on_writable(l, l->userdata);
+        }
         return link_update_events(l);
 }
 
@@ -264,7 +271,17 @@ int rpc_link_send(RpcLink *l, RpcFrameType type, uint32_t conn, const void *data
                 rpc_link_abort(l, r);
                 return r;
         }
+        if (l->out_end - l->out_start > RPC_LINK_HIGH_WATER)
+                l->throttled = 1;
         return 0;
+}
+
+void rpc_link_set_writable_handler(RpcLink *l, RpcLinkWritableHandler on_writable) {
+        l->on_writable = on_writable;
+}
+
+int rpc_link_is_throttled(RpcLink *l) {
+        return l->throttled;
 }
 
 RpcLink *rpc_link_free(RpcLink *l) {

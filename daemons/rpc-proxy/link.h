@@ -14,6 +14,10 @@
 #include "macro.h"
 
 #define RPC_LINK_QUEUE_MAX (8u * 1024u * 1024u)
+/* Past the high-water mark the link is "throttled": its owner stops reading from
+ * local sockets until the queue is back under the low-water mark. */
+#define RPC_LINK_HIGH_WATER (1024u * 1024u)
+#define RPC_LINK_LOW_WATER (256u * 1024u)
 
 typedef struct RpcLink RpcLink;
 
@@ -34,6 +38,8 @@ typedef void (*RpcLinkFrameHandler)(RpcLink *l, const RpcFrameHeader *h, const u
 /* The link is dead (peer gone, bad frame, error); called once.  The owner frees
  * the link later (not from inside this callback). */
 typedef void (*RpcLinkCloseHandler)(RpcLink *l, int error, void *userdata);
+/* The link was throttled and its queue has drained under the low-water mark. */
+typedef void (*RpcLinkWritableHandler)(RpcLink *l, void *userdata);
 
 int rpc_link_new(sd_event *event, const RpcLinkOps *ops, int fd, void *transport_data, const char *name,
                  RpcLink **ret);
@@ -41,6 +47,8 @@ int rpc_link_new(sd_event *event, const RpcLinkOps *ops, int fd, void *transport
 int rpc_link_new_socket(sd_event *event, int fd, const char *name, RpcLink **ret);
 void rpc_link_set_handlers(RpcLink *l, RpcLinkFrameHandler on_frame, RpcLinkCloseHandler on_close,
                            void *userdata);
+void rpc_link_set_writable_handler(RpcLink *l, RpcLinkWritableHandler on_writable);
+int rpc_link_is_throttled(RpcLink *l);
 void *rpc_link_transport_data(RpcLink *l);
 int rpc_link_fd(RpcLink *l);
 const char *rpc_link_name(RpcLink *l);

@@ -481,6 +481,58 @@ static void test_many_clients(void **state) {
                 sd_bus_flush_close_unref(buses[i]);
 }
 
+static int on_echo(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const void *p;
+        size_t n = 0;
+
+        if (!sd_bus_message_is_method_error(m, NULL) && sd_bus_message_read_array(m, 'y', &p, &n) >= 0 &&
+            n == 900 * 1024 && ((const uint8_t *) p)[n - 1] == 0x5a)
+                (*(int *) userdata)++;
+        else
+                fprintf(stderr, "Echo failed: %s\n",
+                        sd_bus_message_get_error(m) ? sd_bus_message_get_error(m)->message : "bad reply");
+        return 0;
+}
+
+/* 24 clients each send 900 KiB at once and get it back: 21 MiB each way, more
+ * than a link may queue, so this only passes if both ends stop reading from their
+ * local sockets while the link is behind (flow control), and the link survives. */
+static void test_flow_control(void **state) {
+        enum { N = 24 };
+        sd_bus *buses[N];
+        size_t size = 900 * 1024;
+        uint8_t *data = malloc(size);
+        int done = 0;
+
+        assert_non_null(data);
+        memset(data, 0x5a, size);
+        for (size_t i = 0; i < N; i++) {
+                sd_bus_message *m = NULL;
+
+                buses[i] = client();
+                assert_true(sd_bus_message_new_method_call(buses[i], &m, MGR, MGR_PATH, MGR, "Echo") >= 0);
+                assert_true(sd_bus_message_append_array(m, 'y', data, size) >= 0);
+                assert_true(sd_bus_call_async(buses[i], NULL, m, on_echo, &done, 30 * 1000 * 1000) >= 0);
+                sd_bus_message_unref(m);
+        }
+        for (int round = 0; round < 3000 && done < N; round++) {
+                bool busy = false;
+
+                for (size_t i = 0; i < N; i++)
+                        while (sd_bus_process(buses[i], NULL) > 0)
+                                busy = true;
+                if (!busy)
+                        usleep(2000);
+        }
+        assert_int_equal(done, N);
+        assert_int_equal(log_count("output queue full"), 0);
+        for (size_t i = 0; i < N; i++) {
+                check_list(buses[i]);
+                sd_bus_flush_close_unref(buses[i]);
+        }
+        free(data);
+}
+
 /* Last: both ends exit cleanly on SIGTERM (under the sanitizers: no leak, no error). */
 static void test_clean_exit(void **state) {
         sd_bus *bus = client();
@@ -503,6 +555,7 @@ int main(int argc, char **argv) {
                 cmocka_unit_test(test_malformed_message),
                 cmocka_unit_test(test_malformed_frame),
                 cmocka_unit_test(test_many_clients),
+                cmocka_unit_test(test_flow_control),
                 cmocka_unit_test(test_reload),
                 cmocka_unit_test(test_clean_exit),
         };
