@@ -96,7 +96,10 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
-static int setup_event(sd_event **ret) {
+/* Blocks SIGTERM/SIGINT/SIGHUP and handles the first two in the loop.  Until this
+ * is called they keep their default action (a guest end waiting for dom0 can be
+ * stopped). */
+static int setup_signals(sd_event *event) {
         sigset_t mask;
         int r;
 
@@ -106,13 +109,19 @@ static int setup_event(sd_event **ret) {
         sigaddset(&mask, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return negative_errno();
+        if ((r = sd_event_add_signal(event, NULL, SIGTERM, on_exit_signal, NULL)) < 0 ||
+            (r = sd_event_add_signal(event, NULL, SIGINT, on_exit_signal, NULL)) < 0)
+                return log_error_errno(r, "Failed to watch signals: %m");
+        return 0;
+}
+
+static int setup_event(sd_event **ret) {
+        int r;
+
         signal(SIGPIPE, SIG_IGN);
         r = sd_event_default(ret);
         if (r < 0)
                 return log_error_errno(r, "Failed to create an event loop: %m");
-        if ((r = sd_event_add_signal(*ret, NULL, SIGTERM, on_exit_signal, NULL)) < 0 ||
-            (r = sd_event_add_signal(*ret, NULL, SIGINT, on_exit_signal, NULL)) < 0)
-                return log_error_errno(r, "Failed to watch signals: %m");
         return 0;
 }
 
@@ -125,7 +134,21 @@ static int run_dom0(void) {
         Dom0Context ctx = {};
         int r;
 
+        /* A bad rules file is reported before anything else is tried. */
+        {
+                _cleanup_(rpc_rules_freep) RpcRules *rules = NULL;
+                _cleanup_free_ char *error = NULL;
+
+                r = rpc_rules_load(arg_rules, &rules, &error);
+                if (r < 0) {
+                        log_error("%s", error ?: "Failed to load the rules.");
+                        return r;
+                }
+        }
+
         r = setup_event(&event);
+        if (r >= 0)
+                r = setup_signals(event);
         if (r < 0)
                 return r;
         if (arg_bus) {
@@ -189,7 +212,9 @@ static int run_guest(void) {
         if (r < 0)
                 return log_error_errno(r, "Failed to reach dom0: %m");
 
-        r = rpc_unix_listen(arg_listen, 0666, &listen_fd);
+        r = setup_signals(event);
+        if (r >= 0)
+                r = rpc_unix_listen(arg_listen, 0666, &listen_fd);
         if (r < 0) {
                 rpc_link_free(link);
                 return r;
