@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-id128.h>
@@ -56,6 +57,9 @@ struct Dom0Link {
         char *domain;
         Conn *conns[RPC_CONNS_PER_LINK_MAX];
         sd_event_source *defer;
+        /* denial log rate limit: RPC_DENY_LOG_BURST lines per RPC_DENY_LOG_INTERVAL_SEC */
+        time_t deny_window;
+        unsigned deny_logged, deny_suppressed;
         Dom0Link *next, *prev;
 };
 
@@ -411,6 +415,26 @@ static int forward_call(Conn *c, sd_bus_message *m, const char *destination, con
         return 0;
 }
 
+/* A guest must not be able to flood dom0's journal with denials. */
+static bool deny_log_allowed(Dom0Link *dl) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        if (ts.tv_sec >= dl->deny_window + RPC_DENY_LOG_INTERVAL_SEC) {
+                if (dl->deny_suppressed > 0)
+                        log_warning("Domain %s: %u more denied calls not logged.", dl->domain, dl->deny_suppressed);
+                dl->deny_window = ts.tv_sec;
+                dl->deny_logged = 0;
+                dl->deny_suppressed = 0;
+        }
+        if (dl->deny_logged < RPC_DENY_LOG_BURST) {
+                dl->deny_logged++;
+                return true;
+        }
+        dl->deny_suppressed++;
+        return false;
+}
+
 static int conn_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Conn *c = userdata;
         const char *destination, *path, *interface, *member;
@@ -448,9 +472,10 @@ static int conn_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
         }
 
         if (!rpc_rules_match_call(c->dom0->rules, c->domain, destination, path, interface, member)) {
-                log_warning("Denied call from domain %s: destination=%s path=%s interface=%s member=%s",
-                            c->domain, destination ?: "(none)", path ?: "(none)", interface ?: "(none)",
-                            member ?: "(none)");
+                if (deny_log_allowed(c->dl))
+                        log_warning("Denied call from domain %s: destination=%s path=%s interface=%s member=%s",
+                                    c->domain, destination ?: "(none)", path ?: "(none)", interface ?: "(none)",
+                                    member ?: "(none)");
                 (void) reply_error(c, m, ACCESS_DENIED, "Denied by cairn-rpc-proxy rules");
                 return 1;
         }

@@ -16,6 +16,8 @@
 #define RPC_PENDING_PER_CONN_MAX 64u
 #define RPC_MATCHES_PER_CONN_MAX 64u
 #define RPC_CONN_QUEUE_MAX (2u * 1024u * 1024u)
+#define RPC_DENY_LOG_BURST 50u
+#define RPC_DENY_LOG_INTERVAL_SEC 10
 
 typedef struct RpcDom0 RpcDom0;
 

@@ -533,6 +533,23 @@ static void test_flow_control(void **state) {
         free(data);
 }
 
+/* 300 denied calls: each gets AccessDenied, but the log takes at most 50 per 10 s
+ * (a window may turn over once during the test, hence 100). */
+static void test_denied_flood(void **state) {
+        sd_bus *bus = client();
+
+        for (int i = 0; i < 300; i++) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+                assert_true(sd_bus_call_method(bus, MGR, MGR_PATH, MGR, "Flood", &error, NULL, "") < 0);
+                assert_string_equal(error.name, ACCESS_DENIED);
+        }
+        check_list(bus);
+        assert_true(log_count("member=Flood") >= 1);
+        assert_true(log_count("member=Flood") <= 100);
+        sd_bus_flush_close_unref(bus);
+}
+
 /* Last: both ends exit cleanly on SIGTERM (under the sanitizers: no leak, no error). */
 static void test_clean_exit(void **state) {
         sd_bus *bus = client();
@@ -557,6 +574,7 @@ int main(int argc, char **argv) {
                 cmocka_unit_test(test_many_clients),
                 cmocka_unit_test(test_flow_control),
                 cmocka_unit_test(test_reload),
+                cmocka_unit_test(test_denied_flood),
                 cmocka_unit_test(test_clean_exit),
         };
 
