@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -738,6 +739,18 @@ static int signal_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         return 0;
 }
 
+/* Without an install callback sd-bus would close dom0's bus connection if the
+ * daemon refused a match; log it instead (those signals then do not arrive). */
+static int match_installed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        SignalMatch *sm = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        if (e)
+                log_error("Failed to subscribe to signals of %s on %s: %s", sm->interface, sm->sender,
+                          e->message ?: e->name);
+        return 1;
+}
+
 static void matches_free(SignalMatch *matches, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 sd_bus_slot_unref(matches[i].slot);
@@ -749,9 +762,17 @@ static void matches_free(SignalMatch *matches, size_t n) {
 
 /* One match on dom0's bus per (sender, interface) that some signal rule names. */
 static int dom0_subscribe(RpcDom0 *d, const RpcRules *rules, SignalMatch **ret, size_t *ret_n) {
-        SignalMatch *matches = NULL;
-        size_t n = 0;
+        SignalMatch *matches;
+        size_t n = 0, n_signal_rules = 0;
         int r;
+
+        /* Sized once: each entry's address is the match slot's userdata. */
+        for (size_t i = 0; i < rules->n_rules; i++)
+                if (rules->rules[i].kind == RPC_RULE_SIGNAL)
+                        n_signal_rules++;
+        matches = calloc(MAX(n_signal_rules, (size_t) 1), sizeof(*matches));
+        if (!matches)
+                return -ENOMEM;
 
         for (size_t i = 0; i < rules->n_rules; i++) {
                 const RpcRule *rule = &rules->rules[i];
@@ -764,12 +785,7 @@ static int dom0_subscribe(RpcDom0 *d, const RpcRules *rules, SignalMatch **ret, 
                         dup = streq_ptr(matches[j].sender, rule->peer) && streq_ptr(matches[j].interface, rule->interface);
                 if (dup)
                         continue;
-                SignalMatch *nm = realloc(matches, (n + 1) * sizeof(*nm));
-                if (!nm) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                matches = nm;
+                assert(n < n_signal_rules);
                 matches[n] = (SignalMatch) {
                         .dom0 = d,
                         .sender = strdup(rule->peer),
@@ -781,7 +797,8 @@ static int dom0_subscribe(RpcDom0 *d, const RpcRules *rules, SignalMatch **ret, 
                         r = -ENOMEM;
                         goto fail;
                 }
-                r = sd_bus_add_match_async(d->bus, &matches[n - 1].slot, match, signal_cb, NULL, &matches[n - 1]);
+                r = sd_bus_add_match_async(d->bus, &matches[n - 1].slot, match, signal_cb, match_installed,
+                                           &matches[n - 1]);
                 if (r < 0) {
                         log_error_errno(r, "Failed to subscribe to %s: %m", match);
                         goto fail;

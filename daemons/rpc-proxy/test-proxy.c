@@ -41,7 +41,8 @@ static const char rules_v1[] =
         "# test rules\n"
         "allow uivm call destination=" MGR " interface=" MGR " member=ListVMs,Start,Ping,Echo path=" MGR_PATH "\n"
         "allow uivm call destination=" MGR " interface=org.freedesktop.DBus.Properties member=Get path=" MGR_PATH "/vm/*\n"
-        "allow uivm signal sender=" MGR " interface=" MGR " member=StateChanged\n";
+        "allow uivm signal sender=" MGR " interface=" MGR " member=StateChanged\n"
+        "allow uivm signal sender=" MGR " interface=org.freedesktop.DBus.Properties member=PropertiesChanged path=" MGR_PATH "/vm/*\n";
 
 static void write_file(const char *path, const char *text) {
         assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
@@ -315,18 +316,40 @@ static int on_state_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret
         return 0;
 }
 
+static int count_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        (*(int *) userdata)++;
+        return 0;
+}
+
+/* The service emits ConfigChanged (no rule), PropertiesChanged on a VM object and
+ * StateChanged (rules allow both), in that order; the proxy keeps the order. */
 static void test_signal(void **state) {
-        sd_bus *bus = client();
-        int got = 0;
+        sd_bus *bus = client(), *other = client();
+        int got = 0, props = 0, config = 0, other_got = 0;
 
         assert_true(sd_bus_match_signal(bus, NULL, MGR, MGR_PATH, MGR, "StateChanged", on_state_changed, &got) >= 0);
+        assert_true(sd_bus_match_signal(bus, NULL, MGR, MGR_PATH "/vm/uivm", "org.freedesktop.DBus.Properties",
+                                        "PropertiesChanged", count_signal, &props) >= 0);
+        assert_true(sd_bus_match_signal(bus, NULL, MGR, MGR_PATH, MGR, "ConfigChanged", count_signal, &config) >= 0);
+        assert_true(sd_bus_match_signal(other, NULL, NULL, NULL, MGR, NULL, count_signal, &other_got) >= 0);
         assert_int_equal(sd_bus_call_method(bus, MGR, MGR_PATH, MGR, "Start", NULL, NULL, "s", "win10"), 1);
         for (int i = 0; i < 100 && got == 0; i++) {
                 if (sd_bus_process(bus, NULL) == 0)
                         sd_bus_wait(bus, 50 * 1000);
         }
+        while (sd_bus_process(bus, NULL) > 0)
+                ;
         assert_int_equal(got, 1);
+        assert_int_equal(props, 1);
+        assert_int_equal(config, 0);
+        /* another connection of the same domain with a match sees StateChanged too */
+        for (int i = 0; i < 100 && other_got == 0; i++) {
+                if (sd_bus_process(other, NULL) == 0)
+                        sd_bus_wait(other, 50 * 1000);
+        }
+        assert_int_equal(other_got, 1);
         sd_bus_flush_close_unref(bus);
+        sd_bus_flush_close_unref(other);
 }
 
 static int raw_connect(const char *path) {
@@ -445,7 +468,7 @@ static void test_reload(void **state) {
                              rules_v1) > 0);
         write_file(rules_path, bad);
         assert_int_equal(kill(pid_dom0, SIGHUP), 0);
-        assert_int_equal(wait_log("test.rules:6: invalid object path pattern '/x//y'; keeping the previous rules.", 1), 0);
+        assert_int_equal(wait_log("test.rules:7: invalid object path pattern '/x//y'; keeping the previous rules.", 1), 0);
         assert_true(call_set_config(bus, &name) < 0);
         assert_string_equal(name, ACCESS_DENIED);
         check_list(bus);
@@ -454,14 +477,14 @@ static void test_reload(void **state) {
         assert_true(asprintf(&good, "%sallow uivm call destination=" MGR " interface=" MGR " member=SetConfig\n", rules_v1) > 0);
         write_file(rules_path, good);
         assert_int_equal(kill(pid_dom0, SIGHUP), 0);
-        assert_int_equal(wait_log("Reloaded 4 rules", 1), 0);
+        assert_int_equal(wait_log("Reloaded 5 rules", 1), 0);
         assert_int_equal(call_set_config(bus, NULL), 1);
         check_list(bus);
 
         /* back to v1 */
         write_file(rules_path, rules_v1);
         assert_int_equal(kill(pid_dom0, SIGHUP), 0);
-        assert_int_equal(wait_log("Reloaded 3 rules", 1), 0);
+        assert_int_equal(wait_log("Reloaded 4 rules", 1), 0);
         free(name);
         assert_true(call_set_config(bus, &name) < 0);
         assert_string_equal(name, ACCESS_DENIED);

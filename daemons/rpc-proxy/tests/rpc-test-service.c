@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A stand-in for cairn-vmd on a private bus, for the proxy's integration test
- * and benchmark: org.cairn.VMManager1 with ListVMs, Start (emits StateChanged),
+ * and benchmark: org.cairn.VMManager1 with ListVMs, Start (emits ConfigChanged,
+ * PropertiesChanged on the VM object, then StateChanged),
  * SetConfig (which the rules must deny), Ping, and one VM object with a Name
  * property.  Prints "ready" once it owns its name.  Usage: rpc-test-service ADDRESS */
 #include <errno.h>
@@ -38,6 +39,13 @@ static int method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) 
                 return r;
         if (strcmp(name, "uivm") != 0 && strcmp(name, "win10") != 0)
                 return sd_bus_error_setf(error, "org.cairn.Error.NoSuchVM", "No VM called %s", name);
+        /* first a signal no rule allows, then two that rules allow */
+        r = sd_bus_emit_signal(sd_bus_message_get_bus(m), PATH, NAME, "ConfigChanged", "s", name);
+        if (r < 0)
+                return r;
+        r = sd_bus_emit_properties_changed(sd_bus_message_get_bus(m), PATH "/vm/uivm", NAME ".VM", "Name", NULL);
+        if (r < 0)
+                return r;
         r = sd_bus_emit_signal(sd_bus_message_get_bus(m), PATH, NAME, "StateChanged", "ssx", name, "running",
                                (int64_t) 7);
         if (r < 0)
@@ -83,6 +91,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("Ping", "", "", method_ping, 0),
         SD_BUS_METHOD("Echo", "ay", "ay", method_echo, 0),
         SD_BUS_SIGNAL("StateChanged", "ssx", 0),
+        SD_BUS_SIGNAL("ConfigChanged", "s", 0),
         SD_BUS_VTABLE_END
 };
 
@@ -93,7 +102,7 @@ static int get_name(sd_bus *bus, const char *path, const char *interface, const 
 
 static const sd_bus_vtable vm_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Name", "s", get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Name", "s", get_name, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
 };
 
