@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,8 +376,17 @@ static int forward_call(Conn *c, sd_bus_message *m, const char *destination, con
         PendingCall *pc;
         int r;
 
+        uint64_t queued = 0;
+
         if (c->n_pending >= RPC_PENDING_PER_CONN_MAX)
                 return reply_error(c, m, LIMITS_EXCEEDED, "Too many calls in flight");
+        /* Replies the guest has not read pile up in the sd-bus server's queue. */
+        if (sd_bus_get_n_queued_write(c->server, &queued) >= 0 && queued > RPC_UNREAD_PER_CONN_MAX) {
+                log_warning("Domain %s connection %u: %" PRIu64 " replies not read, closing the connection.",
+                            c->domain, c->id, queued);
+                conn_drop(c, true);
+                return 0;
+        }
 
         r = sd_bus_message_new_method_call(c->dom0->bus, &fwd, destination, path, interface, member);
         if (r >= 0)
@@ -702,8 +712,14 @@ void rpc_dom0_set_link_closed(RpcDom0 *d, RpcDom0LinkClosed cb, void *userdata) 
 static void forward_signal_to(Conn *c, sd_bus_message *m, const char *sender, const char *path,
                               const char *interface, const char *member) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *out = NULL;
+        uint64_t queued = 0;
         int r;
 
+        if (sd_bus_get_n_queued_write(c->server, &queued) >= 0 && queued > RPC_UNREAD_PER_CONN_MAX) {
+                log_debug("Domain %s connection %u: not reading, dropping signal %s.%s", c->domain, c->id,
+                          interface, member);
+                return;
+        }
         r = sd_bus_message_new_signal(c->server, &out, path, interface, member);
         if (r >= 0)
                 r = sd_bus_message_rewind(m, true);

@@ -16,6 +16,8 @@
 #define RPC_PENDING_PER_CONN_MAX 64u
 #define RPC_MATCHES_PER_CONN_MAX 64u
 #define RPC_CONN_QUEUE_MAX (2u * 1024u * 1024u)
+/* Messages queued toward a guest connection that is not reading them. */
+#define RPC_UNREAD_PER_CONN_MAX 256u
 #define RPC_DENY_LOG_BURST 50u
 #define RPC_DENY_LOG_INTERVAL_SEC 10
 
