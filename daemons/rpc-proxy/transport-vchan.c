@@ -16,13 +16,12 @@
 
 #define DOMAINS_MAX 1024u
 
+/* libxenvchan_read() (non-blocking) returns what is in the ring, 0 when it is
+ * empty, and -1 only once it is empty and the peer has closed: data written just
+ * before a close is still read. */
 static ssize_t vchan_read(RpcLink *l, void *buf, size_t size) {
-        struct libxenvchan *v = rpc_link_transport_data(l);
-        int n;
+        int n = libxenvchan_read(rpc_link_transport_data(l), buf, size);
 
-        if (libxenvchan_is_open(v) == 0)
-                return -EPIPE;
-        n = libxenvchan_read(v, buf, size);
         return n < 0 ? -EPIPE : n;
 }
 
