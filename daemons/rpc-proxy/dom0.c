@@ -373,10 +373,9 @@ static int forward_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
 static int forward_call(Conn *c, sd_bus_message *m, const char *destination, const char *path,
                         const char *interface, const char *member) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *fwd = NULL;
+        uint64_t queued = 0;
         PendingCall *pc;
         int r;
-
-        uint64_t queued = 0;
 
         if (c->n_pending >= RPC_PENDING_PER_CONN_MAX)
                 return reply_error(c, m, LIMITS_EXCEEDED, "Too many calls in flight");
