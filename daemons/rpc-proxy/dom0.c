@@ -373,19 +373,11 @@ static int forward_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
 static int forward_call(Conn *c, sd_bus_message *m, const char *destination, const char *path,
                         const char *interface, const char *member) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *fwd = NULL;
-        uint64_t queued = 0;
         PendingCall *pc;
         int r;
 
         if (c->n_pending >= RPC_PENDING_PER_CONN_MAX)
                 return reply_error(c, m, LIMITS_EXCEEDED, "Too many calls in flight");
-        /* Replies the guest has not read pile up in the sd-bus server's queue. */
-        if (sd_bus_get_n_queued_write(c->server, &queued) >= 0 && queued > RPC_UNREAD_PER_CONN_MAX) {
-                log_warning("Domain %s connection %u: %" PRIu64 " replies not read, closing the connection.",
-                            c->domain, c->id, queued);
-                conn_drop(c, true);
-                return 0;
-        }
 
         r = sd_bus_message_new_method_call(c->dom0->bus, &fwd, destination, path, interface, member);
         if (r >= 0)
@@ -448,6 +440,7 @@ static bool deny_log_allowed(Dom0Link *dl) {
 static int conn_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Conn *c = userdata;
         const char *destination, *path, *interface, *member;
+        uint64_t queued = 0;
         uint8_t type;
         int r;
 
@@ -461,6 +454,16 @@ static int conn_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
         r = sd_bus_message_get_type(m, &type);
         if (r < 0 || type != SD_BUS_MESSAGE_METHOD_CALL)
                 return 1; /* guests do not emit signals or send unsolicited replies here */
+
+        /* Replies (and errors) the guest has not read pile up in the sd-bus
+         * server's queue while the link is throttled: a guest end that sends
+         * calls but does not read must not make dom0's memory grow. */
+        if (sd_bus_get_n_queued_write(c->server, &queued) >= 0 && queued > RPC_UNREAD_PER_CONN_MAX) {
+                log_warning("Domain %s connection %u: %" PRIu64 " replies not read, closing the connection.",
+                            c->domain, c->id, queued);
+                conn_drop(c, true);
+                return 1;
+        }
 
         destination = sd_bus_message_get_destination(m);
         path = sd_bus_message_get_path(m);
@@ -545,6 +548,14 @@ static int conn_new(Dom0Link *dl, uint32_t id, Conn **ret) {
                 r = sd_bus_attach_event(c->server, d->event, SD_EVENT_PRIORITY_NORMAL);
         if (r >= 0)
                 r = sd_bus_start(c->server);
+        if (r >= 0) {
+                /* sd-bus raised this socket's send buffer to 8 MiB; while the link is
+                 * throttled, replies would pile up there in kernel memory, per connection. */
+                int size = RPC_CONN_SOCKBUF;
+
+                if (setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) < 0)
+                        r = negative_errno();
+        }
         if (r >= 0)
                 r = sd_event_add_io(d->event, &c->io, c->fd, EPOLLIN, conn_io, c);
         if (r < 0)
@@ -629,10 +640,16 @@ static void link_on_frame(RpcLink *link, const RpcFrameHeader *h, const uint8_t 
         }
 }
 
-static void dom0_link_free(Dom0Link *dl) {
+/* From the event loop (now = false) connections are dropped and freed later;
+ * from rpc_dom0_free() (now = true) they are freed at once. */
+static void dom0_link_free(Dom0Link *dl, bool now) {
         for (size_t i = 0; i < RPC_CONNS_PER_LINK_MAX; i++)
-                if (dl->conns[i])
-                        conn_drop(dl->conns[i], false);
+                if (dl->conns[i]) {
+                        if (now)
+                                conn_free(dl->conns[i]);
+                        else
+                                conn_drop(dl->conns[i], false);
+                }
         sd_event_source_disable_unref(dl->defer);
         rpc_link_free(dl->link);
         free(dl->domain);
@@ -650,7 +667,7 @@ static int link_defer_free(sd_event_source *s, void *userdata) {
                 d->links = dl->next;
         if (dl->next)
                 dl->next->prev = dl->prev;
-        dom0_link_free(dl);
+        dom0_link_free(dl, false);
         if (d->link_closed && domain)
                 d->link_closed(d, domain, d->link_closed_userdata);
         return 0;
@@ -688,7 +705,7 @@ int rpc_dom0_add_link(RpcDom0 *d, RpcLink *link, const char *domain) {
         dl->link = link;
         dl->domain = strdup(domain);
         if (!dl->domain) {
-                dom0_link_free(dl);
+                dom0_link_free(dl, true);
                 return -ENOMEM;
         }
         rpc_link_set_handlers(link, link_on_frame, link_on_close, dl);
@@ -902,7 +919,7 @@ RpcDom0 *rpc_dom0_free(RpcDom0 *d) {
                 Dom0Link *dl = d->links;
 
                 d->links = dl->next;
-                dom0_link_free(dl);
+                dom0_link_free(dl, true);
         }
         while (d->conns)
                 conn_free(d->conns);

@@ -16,6 +16,8 @@
 #define RPC_PENDING_PER_CONN_MAX 64u
 #define RPC_MATCHES_PER_CONN_MAX 64u
 #define RPC_CONN_QUEUE_MAX (2u * 1024u * 1024u)
+/* Send buffer of the sd-bus server's end of each connection's socketpair. */
+#define RPC_CONN_SOCKBUF (128 * 1024)
 /* Messages queued toward a guest connection that is not reading them. */
 #define RPC_UNREAD_PER_CONN_MAX 256u
 #define RPC_DENY_LOG_BURST 50u

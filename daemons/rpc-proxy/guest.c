@@ -182,7 +182,10 @@ static void guest_on_frame(RpcLink *link, const RpcFrameHeader *h, const uint8_t
                         return; /* closed here; dom0 has not seen our CLOSE yet */
                 r = client_queue(c, payload, h->length);
                 if (r < 0) {
-                        log_warning_errno(r, "Connection %u: client not reading, closing it: %m", c->id);
+                        if (r == -ENOBUFS)
+                                log_warning("Connection %u: client not reading, closing it.", c->id);
+                        else
+                                log_debug_errno(r, "Connection %u: client gone: %m", c->id);
                         client_close(c, true);
                 }
                 return;

@@ -10,6 +10,9 @@
 #include "log.h"
 
 #define READ_CHUNK (64u * 1024u)
+/* Reads per event before yielding to other event sources (1 MiB): a guest that
+ * writes without pause must not keep dom0's loop to itself. */
+#define READS_PER_EVENT 16u
 
 struct RpcLink {
         const RpcLinkOps *ops;
@@ -17,6 +20,7 @@ struct RpcLink {
         int fd;
         char *name;
         sd_event_source *io;
+        sd_event_source *resume; /* one-shot: continue reading after other sources ran */
         RpcFrameDecoder *decoder;
         uint8_t *out;
         size_t out_start, out_end, out_alloc;
@@ -64,41 +68,36 @@ void rpc_link_abort(RpcLink *l, int error) {
         l->dead = error ? error : -EPIPE;
         if (l->io)
                 (void) sd_event_source_set_enabled(l->io, SD_EVENT_OFF);
+        if (l->resume)
+                (void) sd_event_source_set_enabled(l->resume, SD_EVENT_OFF);
         if (l->on_close)
                 l->on_close(l, l->dead, l->userdata);
 }
 
-static int link_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        RpcLink *l = userdata;
+/* Reads and dispatches up to READS_PER_EVENT chunks; if there may be more, the
+ * resume source brings us back on a later loop iteration (a vchan signals new
+ * data only once, so it must be drained eventually without a new event). */
+static void link_read(RpcLink *l) {
         uint8_t *buf;
+        unsigned reads = 0;
         int r;
-
-        if (l->dead)
-                return 0;
-        if (l->ops->ack) {
-                r = l->ops->ack(l);
-                if (r < 0) {
-                        rpc_link_abort(l, r);
-                        return 0;
-                }
-        }
-        r = link_flush(l);
-        if (r < 0) {
-                log_debug_errno(r, "Link %s: write failed: %m", l->name);
-                rpc_link_abort(l, r);
-                return 0;
-        }
 
         buf = malloc(READ_CHUNK);
         if (!buf) {
                 rpc_link_abort(l, -ENOMEM);
-                return 0;
+                return;
         }
-        /* Drain everything: a vchan only signals new data once. */
         while (!l->dead) {
-                ssize_t n = l->ops->read(l, buf, READ_CHUNK);
+                ssize_t n;
                 size_t pos = 0;
 
+                if (reads++ >= READS_PER_EVENT) {
+                        r = sd_event_source_set_enabled(l->resume, SD_EVENT_ONESHOT);
+                        if (r < 0)
+                                rpc_link_abort(l, r);
+                        break;
+                }
+                n = l->ops->read(l, buf, READ_CHUNK);
                 if (n == 0)
                         break;
                 if (n < 0) {
@@ -124,6 +123,36 @@ static int link_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                 }
         }
         free(buf);
+}
+
+static int link_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        RpcLink *l = userdata;
+        int r;
+
+        if (l->dead)
+                return 0;
+        if (l->ops->ack) {
+                r = l->ops->ack(l);
+                if (r < 0) {
+                        rpc_link_abort(l, r);
+                        return 0;
+                }
+        }
+        r = link_flush(l);
+        if (r < 0) {
+                log_debug_errno(r, "Link %s: write failed: %m", l->name);
+                rpc_link_abort(l, r);
+                return 0;
+        }
+        link_read(l);
+        return 0;
+}
+
+static int link_resume(sd_event_source *s, void *userdata) {
+        RpcLink *l = userdata;
+
+        if (!l->dead)
+                link_read(l);
         return 0;
 }
 
@@ -143,6 +172,12 @@ int rpc_link_new(sd_event *event, const RpcLinkOps *ops, int fd, void *transport
                 return -ENOMEM;
         rpc_frame_decoder_init(l->decoder);
         r = sd_event_add_io(event, &l->io, fd, EPOLLIN, link_io, l);
+        if (r < 0)
+                return r;
+        r = sd_event_add_defer(event, &l->resume, link_resume, l);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(l->resume, SD_EVENT_OFF);
         if (r < 0)
                 return r;
         l->ops = ops; /* from here on, freeing the link closes the transport */
@@ -288,6 +323,7 @@ RpcLink *rpc_link_free(RpcLink *l) {
         if (!l)
                 return NULL;
         sd_event_source_disable_unref(l->io);
+        sd_event_source_disable_unref(l->resume);
         if (l->ops && l->ops->done)
                 l->ops->done(l);
         free(l->decoder);
