@@ -205,7 +205,7 @@ static int conn_queue_in(Conn *c, const uint8_t *data, size_t size) {
 
 static int conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Conn *c = userdata;
-        uint8_t buf[16384];
+        static uint8_t buf[RPC_FRAME_PAYLOAD_MAX]; /* one frame's worth per event */
         int r;
 
         if (c->closing)
