@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Rules: which domain may call what on dom0's bus, and which signals it sees.
+ * Default deny; one `allow` line per rule (see docs/rpc-proxy.md):
+ *
+ *   allow DOMAIN call   destination=BUSNAME interface=IFACE|* member=M[,M...]|* [path=GLOB]
+ *   allow DOMAIN signal sender=BUSNAME      interface=IFACE     member=M[,M...]|* [path=GLOB]
+ *
+ * A file with any error is refused whole, with "FILE:LINE: what is wrong". */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "macro.h"
+
+#define RPC_RULES_FILE_MAX (1024u * 1024u)
+#define RPC_RULES_MAX 4096u
+#define RPC_DOMAIN_NAME_MAX 32u
+
+typedef enum RpcRuleKind {
+        RPC_RULE_CALL,
+        RPC_RULE_SIGNAL,
+} RpcRuleKind;
+
+typedef struct RpcRule {
+        char *domain;
+        RpcRuleKind kind;
+        char *peer;      /* destination (call) or sender (signal): a well-known bus name */
+        char *interface; /* NULL: any (calls only) */
+        char **members;  /* NULL-terminated; NULL: any */
+        char *path;      /* fnmatch(FNM_PATHNAME) glob; NULL: any */
+        unsigned line;
+} RpcRule;
+
+typedef struct RpcRules {
+        char *filename;
+        RpcRule *rules;
+        size_t n_rules;
+} RpcRules;
+
+/* Parses text (need not be NUL-terminated).  On error returns -EINVAL (or
+ * -ENOMEM) and, when ret_error is given, a message "FILE:LINE: ..." to free. */
+int rpc_rules_parse(const char *text, size_t size, const char *filename, RpcRules **ret,
+                    char **ret_error);
+int rpc_rules_load(const char *path, RpcRules **ret, char **ret_error);
+RpcRules *rpc_rules_free(RpcRules *rules);
+DEFINE_TRIVIAL_CLEANUP_FUNC(RpcRules *, rpc_rules_free);
+
+/* The first rule allowing this method call from domain, or NULL (deny). */
+const RpcRule *rpc_rules_match_call(const RpcRules *rules, const char *domain, const char *destination,
+                                    const char *path, const char *interface, const char *member);
+/* The first rule letting domain see this signal from the well-known name sender, or NULL. */
+const RpcRule *rpc_rules_match_signal(const RpcRules *rules, const char *domain, const char *sender,
+                                      const char *path, const char *interface, const char *member);
+bool rpc_rules_has_domain(const RpcRules *rules, const char *domain);
+bool rpc_domain_name_is_valid(const char *name);
+/* Writes the rules back in canonical form, one per line (tests, --check-rules -v). */
+int rpc_rules_format(const RpcRules *rules, char **ret);
