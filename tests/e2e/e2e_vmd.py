@@ -168,8 +168,12 @@ def e2e_vms_vmd_lifecycle(t):
         disk = m.shell("for d in /dev/sd?; do tar -tf $d 2>/dev/null | grep -q initrd.cpio && echo $d; done").strip()
         check(disk.startswith("/dev/sd"), f"no disk holds the guest archive: {disk!r}")
         m.shell(f"mkdir -p /run/testvm/vms && tar -xf {disk} -C /run/testvm && ls -l /run/testvm")
+        # A loop-device disk: libxl runs the "block" hotplug script for it, a child
+        # process that cairn-vmd's loop must reap and hand back to libxl.
+        loop = m.shell("truncate -s 4M /run/testvm/disk.img && losetup -f --show /run/testvm/disk.img").strip()
+        check(loop.startswith("/dev/loop"), f"no loop device: {loop!r}")
         # Written from the shell; checked by cairn-vmd -n.
-        lines = " ".join(f"'{line}'" for line in VM_DEF.strip().splitlines())
+        lines = " ".join(f"'{line}'" for line in VM_DEF.strip().splitlines() + [f"disk={loop},xvda,w"])
         m.shell(f"printf '%s\\n' {lines} > /run/testvm/vms/testvm.vm")
         checked = m.shell("cairn-vmd -n --vm-dir /run/testvm/vms")
         check("name=testvm" in checked and "restart=on-crash" in checked,
@@ -180,7 +184,7 @@ def e2e_vms_vmd_lifecycle(t):
 
         # Point the running unit at the test directory.
         m.shell("mkdir -p /run/systemd/system/cairn-vmd.service.d && printf '%s\\n' '[Service]' "
-                "'ExecStart=' 'ExecStart=/usr/sbin/cairn-vmd --vm-dir /run/testvm/vms' "
+                "'ExecStart=' 'ExecStart=/usr/sbin/cairn-vmd --log-level debug --vm-dir /run/testvm/vms' "
                 "> /run/systemd/system/cairn-vmd.service.d/test.conf && systemctl daemon-reload "
                 "&& systemctl restart cairn-vmd")
         check(m.shell("systemctl is-active cairn-vmd").strip() == "active", "cairn-vmd did not restart")
@@ -198,6 +202,11 @@ def e2e_vms_vmd_lifecycle(t):
         check(first > 0, f"testvm runs as domain {first}")
         xl = m.shell("xl list")
         check(re.search(rf"^testvm\s+{first}\s", xl, re.M), f"xl list does not show testvm as {first}:\n{xl}")
+        reaped = journal(m, "libxl child [0-9]+ exited")
+        check("exited (code 1, status 0)" in reaped,
+              f"no hotplug child of libxl was reaped through the event loop:\n{reaped}")
+        vbd = m.shell("xl block-list testvm")
+        check(re.search(r"^51712\s", vbd, re.M), f"testvm has no xvda (vbd 51712):\n{vbd}")
         m.mark("testvm running")
 
         # Destroyed behind vmd's back: noticed, restarted with a new domid.
