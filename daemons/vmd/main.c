@@ -35,7 +35,8 @@ static void help(void) {
         printf("Usage: cairn-vmd [OPTIONS]\n"
                "       cairn-vmd -n [--vm-dir DIR]... [FILE.vm]...\n\n"
                "Starts Cairn's VMs from their definitions, applies their restart policy and\n"
-               "serves org.cairn.VMManager1 on the system bus.\n\n"
+               "serves org.cairn.VMManager1 on the system bus.  SIGHUP reads the definitions\n"
+               "again (running VMs take a changed definition at their next start).\n\n"
                "  -h --help             Show this help\n"
                "     --version          Show the version\n"
                "  -d --vm-dir DIR       Read DIR/*.vm (repeatable; default /usr/share/cairn/vms\n"
@@ -95,6 +96,21 @@ static void report_definition_error(const char *message, void *userdata) {
         log_error("%s (VM skipped)", message);
         if (*announce && asprintf(&line, "cairn: bad VM definition %s", message) >= 0)
                 announce_console(line, NULL);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Daemon *d = userdata;
+        VmDef **defs = NULL;
+        size_t n = 0;
+        bool announce = arg_console;
+        int errors;
+
+        (void) sd_notify(false, "RELOADING=1");
+        errors = vmdef_load_dirs(arg_dirs, arg_n_dirs, &defs, &n, report_definition_error, &announce);
+        log_info("Reloading: %zu VM definition(s), %d error(s).", n, errors);
+        manager_reload(d->manager, defs, n);
+        (void) sd_notify(false, "READY=1");
+        return 0;
 }
 
 static int parse_argv(int argc, char *argv[]) {
@@ -205,6 +221,7 @@ static int run_daemon(void) {
         sigaddset(&ss, SIGCHLD);
         sigaddset(&ss, SIGTERM);
         sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
                 return log_error_errno(negative_errno(), "Failed to block signals: %m");
 
@@ -240,6 +257,10 @@ static int run_daemon(void) {
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
         daemon.bus = bus;
         daemon.manager = m;
+
+        r = sd_event_add_signal(event, NULL, SIGHUP, on_sighup, &daemon);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch SIGHUP: %m");
 
         manager_adopt(m);
         manager_autostart(m);

@@ -54,6 +54,12 @@ static void _printf_(2, 3) manager_announce(Manager *m, const char *fmt, ...) {
                 m->hooks->announce(line, m->userdata);
 }
 
+static bool vm_settled(const Vm *vm) {
+        return vm->state == VM_STATE_STOPPED || vm->state == VM_STATE_CRASHED || vm->state == VM_STATE_FAILED;
+}
+
+static void manager_schedule_gc(Manager *m);
+
 static void vm_set_state(Vm *vm, VmState s) {
         if (vm->state == s)
                 return;
@@ -61,6 +67,8 @@ static void vm_set_state(Vm *vm, VmState s) {
                  vm_state_to_string(s), vm->domid == VM_DOMID_INVALID ? (int64_t) -1 : (int64_t) vm->domid);
         vm->state = s;
         vm_notify(vm);
+        if (vm->removed && vm_settled(vm))
+                manager_schedule_gc(vm->manager);
 }
 
 static void vm_set_error(Vm *vm, const char *error) {
@@ -106,7 +114,7 @@ static void vm_failed(Vm *vm, const char *why) {
         vm_set_error(vm, why);
         vm->domid = VM_DOMID_INVALID;
 
-        if (vm->def->restart == VM_RESTART_NEVER) {
+        if (vm->def->restart == VM_RESTART_NEVER || vm->removed) {
                 vm_set_state(vm, vm->state == VM_STATE_STARTING ? VM_STATE_FAILED : VM_STATE_CRASHED);
                 manager_announce(m, "cairn: %s failed: %s", vm->def->name, why);
                 manager_autostart_settled(m, vm);
@@ -147,6 +155,17 @@ static int vm_do_start(Vm *vm) {
         int r;
 
         vm->domid = VM_DOMID_INVALID;
+        if (vm->removed) {
+                /* Its definition is gone: no more starts. */
+                vm_cancel_timer(vm);
+                vm_set_state(vm, VM_STATE_STOPPED);
+                return -ESRCH;
+        }
+        if (vm->next_def) {
+                log_info("%s: starting with the reloaded definition", vm->next_def->name);
+                vmdef_free(vm->def);
+                vm->def = TAKE_PTR(vm->next_def);
+        }
         vm->stop_pending = false;
         vm_set_state(vm, VM_STATE_STARTING);
         r = m->backend->ops->create(m->backend, vm->def, vm->uuid);
@@ -259,6 +278,7 @@ static Vm *vm_free(Vm *vm) {
                 return NULL;
         vm_cancel_timer(vm);
         vmdef_free(vm->def);
+        vmdef_free(vm->next_def);
         free(vm->error);
         free(vm);
         return NULL;
@@ -271,6 +291,7 @@ Manager *manager_free(Manager *m) {
                 vm_free(m->vms[i]);
         free(m->vms);
         free(m->autostart);
+        sd_event_source_disable_unref(m->gc);
         if (m->backend)
                 m->backend->ops->free(m->backend);
         sd_event_unref(m->event);
@@ -502,6 +523,105 @@ int manager_restart(Manager *m, Vm *vm, const char **ret_error) {
                 return -EBUSY;
         default:
                 return manager_start(m, vm, ret_error);
+        }
+}
+
+static int manager_gc(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        size_t j = 0;
+
+        m->gc = sd_event_source_disable_unref(m->gc);
+        for (size_t i = 0; i < m->n_vms; i++) {
+                Vm *vm = m->vms[i];
+
+                if (!(vm->removed && vm_settled(vm))) {
+                        m->vms[j++] = vm;
+                        continue;
+                }
+                log_info("%s: no longer defined, removed", vm->def->name);
+                /* Not in the autostart queue any more either. */
+                for (size_t k = 0; k < m->n_autostart; k++)
+                        if (m->autostart[k] == vm) {
+                                memmove(m->autostart + k, m->autostart + k + 1,
+                                        (m->n_autostart - k - 1) * sizeof(Vm *));
+                                m->n_autostart--;
+                                if (m->autostart_next > k)
+                                        m->autostart_next--;
+                                break;
+                        }
+                vm_free(vm);
+        }
+        m->n_vms = j;
+        return 0;
+}
+
+static void manager_schedule_gc(Manager *m) {
+        int r;
+
+        if (m->gc)
+                return;
+        r = sd_event_add_defer(m->event, &m->gc, manager_gc, m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot schedule the removal of undefined VMs: %m");
+}
+
+void manager_reload(Manager *m, VmDef **defs, size_t n_defs) {
+        Vm **vms;
+
+        vms = realloc(m->vms, (m->n_vms + n_defs + 1) * sizeof(Vm *));
+        if (!vms) {
+                log_oom();
+                vmdef_free_many(defs, n_defs);
+                return;
+        }
+        m->vms = vms;
+
+        for (size_t i = 0; i < m->n_vms; i++)
+                m->vms[i]->removed = true;
+        for (size_t i = 0; i < n_defs; i++) {
+                Vm *vm = manager_find(m, defs[i]->name);
+                sd_id128_t id;
+
+                if (vm) {
+                        vm->removed = false;
+                        vmdef_free(vm->next_def);
+                        vm->next_def = NULL;
+                        if (vm_settled(vm)) {
+                                vmdef_free(vm->def);
+                                vm->def = defs[i];
+                        } else
+                                vm->next_def = defs[i];
+                        continue;
+                }
+                vm = calloc(1, sizeof(*vm));
+                if (!vm) {
+                        log_oom();
+                        vmdef_free(defs[i]);
+                        continue;
+                }
+                vm->manager = m;
+                vm->def = defs[i];
+                vm->state = VM_STATE_STOPPED;
+                vm->domid = VM_DOMID_INVALID;
+                if (sd_id128_randomize(&id) >= 0)
+                        memcpy(vm->uuid, id.bytes, 16);
+                m->vms[m->n_vms++] = vm;
+                log_info("%s: new definition %s", vm->def->name, vm->def->path);
+        }
+        free(defs);
+
+        for (size_t i = 0; i < m->n_vms; i++) {
+                Vm *vm = m->vms[i];
+
+                if (!vm->removed)
+                        continue;
+                if (vm->state == VM_STATE_RESTARTING && vm->domid == VM_DOMID_INVALID) {
+                        vm_cancel_timer(vm);
+                        vm_set_state(vm, VM_STATE_STOPPED);
+                } else if (vm_settled(vm))
+                        manager_schedule_gc(m);
+                else
+                        log_notice("%s: no longer defined; removed once it stops", vm->def->name);
         }
 }
 

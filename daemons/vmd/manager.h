@@ -35,6 +35,8 @@ typedef struct Vm {
         uint64_t running_since;    /* CLOCK_MONOTONIC usec */
         bool stop_pending;         /* Stop while starting */
         bool restart_pending;      /* Restart: start again once stopped */
+        VmDef *next_def;           /* a reloaded definition, used from the next start */
+        bool removed;              /* no longer defined: goes once it is not running */
         sd_event_source *timer;    /* backoff before a restart, or the stop timeout */
         char *error;               /* why it last failed */
 } Vm;
@@ -60,6 +62,7 @@ struct Manager {
         size_t n_autostart;
         size_t autostart_next;
         bool autostart_waiting;
+        sd_event_source *gc;         /* drops removed VMs once they stopped */
 };
 
 /* Takes ownership of defs (the array and the definitions) and of backend. */
@@ -74,6 +77,12 @@ Vm *manager_find(Manager *m, const char *name);
 void manager_adopt(Manager *m);
 /* Start autostart=yes VMs in `order`, each once the previous one runs (or failed). */
 void manager_autostart(Manager *m);
+
+/* New definitions (e.g. on SIGHUP; takes ownership of defs): new VMs appear,
+ * stopped ones take their new definition at once, running ones at their next
+ * start; VMs no longer defined disappear once they are not running.
+ * Autostart is not re-run. */
+void manager_reload(Manager *m, VmDef **defs, size_t n_defs);
 
 /* -ESRCH: no such VM; -EBUSY: not in a state that allows it; other -errno: failed.
  * ret_error (optional) gets a sentence for the caller. */

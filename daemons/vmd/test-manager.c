@@ -342,6 +342,66 @@ static void test_adopt(void **state) {
         ctx_free(c);
 }
 
+static VmDef **defs_from(const char *const *texts, size_t n) {
+        VmDef **defs = calloc(n, sizeof(VmDef *));
+
+        assert_non_null(defs);
+        for (size_t i = 0; i < n; i++)
+                defs[i] = def_from(texts[i]);
+        return defs;
+}
+
+static void test_reload(void **state) {
+        const char *before[] = {
+                "name=keep\nkernel=/k\nmemory=100\n",
+                "name=gone\nkernel=/k\n",
+                "name=busy\nkernel=/k\nmemory=100\n",
+                "name=leaving\nkernel=/k\nrestart=on-crash\n",
+        };
+        const char *after[] = {
+                "name=keep\nkernel=/k\nmemory=200\n",
+                "name=busy\nkernel=/k\nmemory=300\n",
+                "name=new\nkernel=/k\n",
+        };
+        Ctx *c = ctx_new(before, 4);
+        Vm *busy = manager_find(c->m, "busy"), *leaving = manager_find(c->m, "leaving");
+
+        assert_int_equal(manager_start(c->m, busy, NULL), 0);
+        assert_int_equal(manager_start(c->m, leaving, NULL), 0);
+        run_until(c, busy, VM_STATE_RUNNING, 1000);
+        run_until(c, leaving, VM_STATE_RUNNING, 1000);
+
+        manager_reload(c->m, defs_from(after, 3), 3);
+        for (int i = 0; i < 3; i++)
+                (void) sd_event_run(c->event, 1000);
+
+        /* stopped and redefined: new definition at once; stopped and gone: removed */
+        assert_int_equal(manager_find(c->m, "keep")->def->memory_mib, 200);
+        assert_null(manager_find(c->m, "gone"));
+        assert_non_null(manager_find(c->m, "new"));
+        assert_int_equal(manager_find(c->m, "new")->state, VM_STATE_STOPPED);
+        /* running and redefined: the old one until the next start */
+        assert_int_equal(busy->def->memory_mib, 100);
+        assert_int_equal(busy->state, VM_STATE_RUNNING);
+        /* running and gone: stays until it stops, and is not restarted after a crash */
+        assert_ptr_equal(manager_find(c->m, "leaving"), leaving);
+        assert_int_equal(leaving->state, VM_STATE_RUNNING);
+        assert_int_equal(c->m->n_vms, 4);
+
+        assert_int_equal(manager_restart(c->m, busy, NULL), 0);
+        run_until(c, busy, VM_STATE_STARTING, 1000);
+        assert_int_equal(busy->def->memory_mib, 300);
+        run_until(c, busy, VM_STATE_RUNNING, 1000);
+
+        assert_int_equal(fake_backend_exit(c->fake, leaving->domid, VM_EXIT_CRASH), 0);
+        for (int i = 0; i < 20 && manager_find(c->m, "leaving"); i++)
+                (void) sd_event_run(c->event, 10 * 1000);
+        assert_null(manager_find(c->m, "leaving"));
+        assert_int_equal(c->m->n_vms, 3);
+        assert_int_equal(c->fake->n_creates, 3); /* busy, leaving, busy again: no restart of leaving */
+        ctx_free(c);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_start_stop),
@@ -356,6 +416,7 @@ int main(void) {
                 cmocka_unit_test(test_autostart_order),
                 cmocka_unit_test(test_autostart_continues_after_failure),
                 cmocka_unit_test(test_adopt),
+                cmocka_unit_test(test_reload),
         };
 
         log_set_max_level(getenv("VMD_TEST_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERR);
