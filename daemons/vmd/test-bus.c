@@ -160,6 +160,41 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         return 0;
 }
 
+static char props_seen[4096];
+
+/* PropertiesChanged of /org/cairn/VMManager1/vm/uivm: record "State=VALUE Domid=N". */
+static int on_props(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const char *iface, *prop;
+        char item[128];
+
+        if (sd_bus_message_read(m, "s", &iface) < 0 || strcmp(iface, VM_BUS_VM_INTERFACE) != 0)
+                return 0;
+        if (sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
+                return 0;
+        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                if (sd_bus_message_read(m, "s", &prop) < 0)
+                        return 0;
+                item[0] = 0;
+                if (strcmp(prop, "State") == 0) {
+                        const char *v;
+                        if (sd_bus_message_read(m, "v", "s", &v) < 0)
+                                return 0;
+                        snprintf(item, sizeof(item), "State=%s ", v);
+                } else if (strcmp(prop, "Domid") == 0) {
+                        int64_t x;
+                        if (sd_bus_message_read(m, "v", "x", &x) < 0)
+                                return 0;
+                        snprintf(item, sizeof(item), "Domid=%" PRId64 " ", x);
+                } else if (sd_bus_message_skip(m, "v") < 0)
+                        return 0;
+                if (strlen(props_seen) + strlen(item) < sizeof(props_seen))
+                        strcat(props_seen, item);
+                if (sd_bus_message_exit_container(m) < 0)
+                        return 0;
+        }
+        return 0;
+}
+
 /* ---- setup: dbus-daemon, manager, bus ---- */
 
 static int setup(void **state) {
@@ -232,6 +267,9 @@ static int setup(void **state) {
         assert_true(sd_bus_attach_event(client, event, 0) >= 0);
         assert_true(sd_bus_match_signal(client, NULL, VM_BUS_NAME, VM_BUS_PATH, VM_BUS_INTERFACE,
                                         "StateChanged", on_signal, NULL) >= 0);
+        assert_true(sd_bus_match_signal(client, NULL, VM_BUS_NAME, "/org/cairn/VMManager1/vm/uivm",
+                                        "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                        on_props, NULL) >= 0);
         return 0;
 }
 
@@ -297,6 +335,7 @@ static void test_start_show_stop(void **state) {
         char u[37], want[512];
 
         signals_seen[0] = 0;
+        props_seen[0] = 0;
         assert_int_equal(ctl(&out, &err, "start", "uivm", NULL), 0);
         assert_string_equal(err, "");
         wait_state("uivm", VM_STATE_RUNNING);
@@ -313,6 +352,8 @@ static void test_start_show_stop(void **state) {
         for (int i = 0; i < 5; i++)
                 (void) sd_event_run(event, 10 * 1000);
         assert_string_equal(signals_seen, "uivm=starting/-1 uivm=running/8 uivm=stopping/8 uivm=stopped/-1 ");
+        assert_string_equal(props_seen, "State=starting Domid=-1 State=running Domid=8 "
+                                        "State=stopping Domid=8 State=stopped Domid=-1 ");
 }
 
 static void test_cli_errors(void **state) {

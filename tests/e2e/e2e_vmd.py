@@ -3,7 +3,8 @@
 Boots the test ISO (root shell on hvc0), checks that cairn-vmd runs and answers
 `cairnctl list --json`, then drives a tiny PV guest through cairn-vmd: start,
 `xl destroy` from outside (vmd must notice and restart it), a restart of the
-daemon itself (it must adopt the running domain), and a clean stop that the
+daemon itself (it must adopt the running domain), a reload that adds a
+definition, and a clean stop that the
 guest's kernel carries out (no destroy after the timeout).
 
 The guest is dom0's own kernel (extracted from the ISO on the host) with a
@@ -127,7 +128,12 @@ def wait_vm(m, name, want, timeout=180, not_domid=None):
     deadline = time.monotonic() + timeout
     v = None
     while time.monotonic() < deadline:
-        v = vm_json(m, name)
+        try:
+            v = vm_json(m, name)
+        except TestFailure as e:  # not there yet (a reload in progress)
+            v = str(e)
+            time.sleep(2)
+            continue
         if v["state"] == want and (not_domid is None or v["domid"] != not_domid):
             return v
         time.sleep(2)
@@ -229,6 +235,14 @@ def e2e_vms_vmd_lifecycle(t):
         print(f"cairn-vmd VmRSS: {kib} KiB")
         (t.outdir / "vmd-rss.txt").write_text(f"{kib}\n")
         check(kib < 20 * 1024, f"cairn-vmd RSS is {kib} KiB, over 20 MiB")
+
+        # Reload: a new definition appears, the running VM stays as it is.
+        m.shell("printf '%s\\n' 'name=later' 'kernel=/run/testvm/vmlinuz' > /run/testvm/vms/later.vm "
+                "&& systemctl reload cairn-vmd")
+        later = wait_vm(m, "later", "stopped", timeout=60)
+        check(later["domid"] == -1, f"later: {later}")
+        v = vm_json(m, "testvm")
+        check(v["state"] == "running" and v["domid"] == second, f"after a reload testvm is {v}")
 
         # Clean stop: the guest powers itself off well before the 90 s timeout.
         t0 = time.monotonic()
