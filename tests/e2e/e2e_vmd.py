@@ -211,6 +211,11 @@ def e2e_vms_vmd_lifecycle(t):
         reaped = journal(m, "libxl child [0-9]+ exited")
         check("exited (code 1, status 0)" in reaped,
               f"no hotplug child of libxl was reaped through the event loop:\n{reaped}")
+        # Its children (none should be left, and none a zombie): "PID (COMM) STATE".
+        kids = m.shell("p=$(systemctl show -p MainPID --value cairn-vmd); [ \"$p\" -gt 0 ] && "
+                       "for f in /proc/[0-9]*/stat; do read -r a b c d e < $f 2>/dev/null && "
+                       "[ \"$d\" = \"$p\" ] && echo \"$a $b $c\"; done; true").strip()
+        check(not re.search(r"\) Z$", kids, re.M), f"cairn-vmd left zombie children:\n{kids}")
         vbd = m.shell("xl block-list testvm")
         check(re.search(r"^51712\s", vbd, re.M), f"testvm has no xvda (vbd 51712):\n{vbd}")
         m.mark("testvm running")
