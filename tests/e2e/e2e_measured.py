@@ -190,9 +190,10 @@ def new_dom0_image(tree):
     img = cairn / "dom0.squashfs"
     tmp = cairn / "dom0.squashfs.new"
     shutil.copyfile(img, tmp)  # breaks the hard link into the build's tree
+    # A name the image does not have at its root (mksquashfs renames clashes on append).
     extra = tree.parent / "extra"
-    (extra / "etc").mkdir(parents=True, exist_ok=True)
-    (extra / "etc" / "cairn-site").write_text("a changed dom0 image\n")
+    extra.mkdir(parents=True, exist_ok=True)
+    (extra / "cairn-site-marker").write_text("a changed dom0 image\n")
     subprocess.run(["mksquashfs", str(extra), str(tmp), "-no-progress", "-quiet"],
                    check=True, capture_output=True)
     img.unlink()
@@ -230,7 +231,7 @@ def e2e_measured_image_changed(t):
         m.send_text("n\n")
         m.wait_for(r"cairn: config recovery: not resealed\r?\n", timeout=120)
         m.wait_for(r"cairn: config mounted at /config\r?\n", timeout=120)
-        site = m.shell("cat /etc/cairn-site").strip()
+        site = m.shell("cat /cairn-site-marker").strip()
         check(site == "a changed dom0 image", f"the changed image was not the one booted: {site!r}")
 
 

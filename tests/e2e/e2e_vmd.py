@@ -162,6 +162,11 @@ def e2e_vms_vmd_lifecycle(t):
         if state != "active":
             log = m.shell("journalctl -b -u cairn-vmd --no-pager | tail -20", check=False)[1]
             raise TestFailure(f"cairn-vmd is {state}:\n{log}")
+        # The dom0 end of the cross-domain D-Bus proxy runs beside it.
+        state = m.shell("systemctl is-active cairn-rpc-proxy", check=False)[1].strip()
+        if state != "active":
+            log = m.shell("journalctl -b -u cairn-rpc-proxy --no-pager | tail -20", check=False)[1]
+            raise TestFailure(f"cairn-rpc-proxy is {state}:\n{log}")
         out = m.shell("cairnctl list --json 2>&1").strip()
         try:
             listed = json.loads(out.splitlines()[-1])
