@@ -29,12 +29,13 @@ done
 start=$(cut -d' ' -f1 /proc/uptime)
 cairn-config unlock --device "$dev" --name cairn-config >/run/cairn/config.out 2>/run/cairn/config.log
 rc=$?
+unsealed=$(cut -d' ' -f1 /proc/uptime)
 while IFS= read -r _l; do cairn_say "$_l"; done </run/cairn/config.out
 if [ "$rc" -ne 0 ]; then
 	# cairn-config printed the reason (exit codes: docs/measurement.md).
 	[ -s /run/cairn/config.out ] || cairn_say "cairn: config locked: $(tail -n 1 /run/cairn/config.log)"
 	printf '%s\n%s\n' "$dev" "$rc" >/run/cairn/config-locked
-	unset dev rc start
+	unset dev rc start unsealed
 	return 0 2>/dev/null || exit 0
 fi
 
@@ -48,9 +49,10 @@ mkdir -p "$NEWROOT/config"
 if mount -t ext4 -o nodev,nosuid,noexec "$map" "$NEWROOT/config" 2>/run/cairn/config-mount.log; then
 	end=$(cut -d' ' -f1 /proc/uptime)
 	awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f\n", e - s }' >/run/cairn/config-unlock-seconds
-	echo "<6>cairn: config volume $dev unsealed, opened and mounted in $(cat /run/cairn/config-unlock-seconds) s" >/dev/kmsg
+	awk -v s="$start" -v e="$unsealed" 'BEGIN { printf "%.2f\n", e - s }' >/run/cairn/config-unseal-seconds
+	echo "<6>cairn: config volume $dev unsealed and opened in $(cat /run/cairn/config-unseal-seconds) s, mounted after $(cat /run/cairn/config-unlock-seconds) s" >/dev/kmsg
 else
 	cairn_say "cairn: config locked: the volume opened but its file system does not mount ($(tail -n 1 /run/cairn/config-mount.log))"
 	printf '%s\n%s\n' "$dev" mount >/run/cairn/config-locked
 fi
-unset dev rc start end map
+unset dev rc start end map unsealed
