@@ -145,3 +145,15 @@ int unhexchar(char c) {
                 return c - 'A' + 10;
         return -1;
 }
+
+bool vm_name_is_valid(const char *name) {
+        size_t n = strlen(name);
+
+        if (n < 1 || n > VM_NAME_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+                      name[i] == '-'))
+                        return false;
+        return true;
+}

@@ -28,3 +28,7 @@ bool startswith(const char *s, const char *prefix);
 
 /* The value of one hexadecimal digit, or -1. */
 int unhexchar(char c);
+
+/* A VM (domain) name as Cairn uses it everywhere: [a-z0-9-]{1,VM_NAME_MAX}. */
+#define VM_NAME_MAX 32
+bool vm_name_is_valid(const char *name);

@@ -295,7 +295,7 @@ int main(int argc, char **argv) {
                         arg_transport = optarg;
                         break;
                 case ARG_DOMAIN:
-                        if (!rpc_domain_name_is_valid(optarg)) {
+                        if (!vm_name_is_valid(optarg)) {
                                 log_error("Invalid domain name \"%s\" (expected [a-z0-9-]{1,32}).", optarg);
                                 return EXIT_FAILURE;
                         }

@@ -35,18 +35,6 @@ RpcRules *rpc_rules_free(RpcRules *rules) {
         return NULL;
 }
 
-bool rpc_domain_name_is_valid(const char *name) {
-        size_t n = strlen(name);
-
-        if (n < 1 || n > RPC_DOMAIN_NAME_MAX)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
-                      name[i] == '-'))
-                        return false;
-        return true;
-}
-
 static bool is_alpha_(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
@@ -194,7 +182,7 @@ static int parse_rule(Parser *p, char **words, size_t n_words, RpcRule *rule) {
                                    words[0]);
         if (n_words < 3)
                 return parse_error(p, "expected 'allow DOMAIN call|signal KEY=VALUE...'");
-        if (!rpc_domain_name_is_valid(words[1]))
+        if (!vm_name_is_valid(words[1]))
                 return parse_error(p, "invalid domain name '%s' (expected [a-z0-9-]{1,32})", words[1]);
         if (strcmp(words[2], "call") == 0)
                 rule->kind = RPC_RULE_CALL;

@@ -12,10 +12,11 @@
 #include <stddef.h>
 
 #include "macro.h"
+#include "util.h"
 
 #define RPC_RULES_FILE_MAX (1024u * 1024u)
 #define RPC_RULES_MAX 4096u
-#define RPC_DOMAIN_NAME_MAX 32u
+#define RPC_DOMAIN_NAME_MAX ((unsigned) VM_NAME_MAX)
 
 typedef enum RpcRuleKind {
         RPC_RULE_CALL,
@@ -53,6 +54,5 @@ const RpcRule *rpc_rules_match_call(const RpcRules *rules, const char *domain, c
 const RpcRule *rpc_rules_match_signal(const RpcRules *rules, const char *domain, const char *sender,
                                       const char *path, const char *interface, const char *member);
 bool rpc_rules_has_domain(const RpcRules *rules, const char *domain);
-bool rpc_domain_name_is_valid(const char *name);
 /* Writes the rules back in canonical form, one per line (tests, --check-rules -v). */
 int rpc_rules_format(const RpcRules *rules, char **ret);

@@ -158,7 +158,7 @@ void rpc_vchan_server_rescan(RpcVchanServer *s) {
                 if (asprintf(&path, "/local/domain/%u/name", (unsigned) domid) < 0)
                         break;
                 name = xs_read(s->xs, XBT_NULL, path, &len);
-                if (!name || strlen(name) != len || !rpc_domain_name_is_valid(name))
+                if (!name || strlen(name) != len || !vm_name_is_valid(name))
                         continue;
                 sv = find_served(s, name);
                 if (sv && sv->domid == domid)

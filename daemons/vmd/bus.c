@@ -33,7 +33,7 @@ static int append_vm(sd_bus_message *reply, const Vm *vm) {
 static Vm *lookup_vm(Manager *m, const char *name, sd_bus_error *error) {
         Vm *vm = NULL;
 
-        if (!vmdef_name_valid(name))
+        if (!vm_name_is_valid(name))
                 sd_bus_error_setf(error, VM_BUS_ERROR_NO_SUCH_VM, "\"%.64s\" is not a valid VM name.", name);
         else if (!(vm = manager_find(m, name)))
                 sd_bus_error_setf(error, VM_BUS_ERROR_NO_SUCH_VM, "There is no VM named %s.", name);

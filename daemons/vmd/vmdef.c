@@ -32,18 +32,6 @@ const char *vm_restart_to_string(VmRestart r) {
         return r >= 0 && r < _VM_RESTART_MAX ? vm_restart_table[r] : NULL;
 }
 
-bool vmdef_name_valid(const char *name) {
-        size_t n = strlen(name);
-
-        if (n < 1 || n > VMDEF_NAME_MAX)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
-                      name[i] == '-'))
-                        return false;
-        return true;
-}
-
 static void vmdef_disk_done(VmDisk *d) {
         free(d->target);
         free(d->vdev);
@@ -241,7 +229,7 @@ static int parse_nic(Parser *p, VmDef *def, char *v) {
                         continue;
                 }
                 if (strcmp(item, "backend") == 0) {
-                        if (!vmdef_name_valid(eq))
+                        if (!vm_name_is_valid(eq))
                                 return parse_error(p, "nic backend \"%s\" is not a VM name", eq);
                         field = &n->backend;
                 } else if (strcmp(item, "bridge") == 0) {
@@ -377,7 +365,7 @@ static int parse_assignment(Parser *p, VmDef *def, const char *key, char *v) {
         int r;
 
         if (strcmp(key, "name") == 0) {
-                if (!vmdef_name_valid(v))
+                if (!vm_name_is_valid(v))
                         return parse_error(p, "name \"%s\" is not [a-z0-9-]{1,%d}", v, VMDEF_NAME_MAX);
                 strcpy(def->name, v);
         } else if (strcmp(key, "type") == 0) {

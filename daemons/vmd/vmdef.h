@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define VMDEF_NAME_MAX 32
+#include "util.h"
+
+#define VMDEF_NAME_MAX VM_NAME_MAX
 #define VMDEF_FILE_MAX (64 * 1024)
 #define VMDEF_LINE_MAX 4096
 #define VMDEF_VALUE_MAX 1024
@@ -80,7 +82,6 @@ typedef struct VmDef {
 
 const char *vm_type_to_string(VmType t);
 const char *vm_restart_to_string(VmRestart r);
-bool vmdef_name_valid(const char *name);
 
 /* Parse a definition held in memory.  `path` names it in messages; when
  * `expect_name` is non-NULL the name= key must equal it.  On a syntax or
