@@ -41,7 +41,7 @@ fi
 
 map=/dev/mapper/cairn-config
 # A new volume has no file system yet: make one (only when nothing at all is on it).
-if [ -z "$(blkid -p -o value -s TYPE "$map" 2>/dev/null)" ] && ! blkid -p "$map" >/dev/null 2>&1; then
+if ! blkid -p "$map" >/dev/null 2>&1; then
 	mkfs.ext4 -q -L cairn-config -E lazy_itable_init=0 "$map" >/run/cairn/config-mkfs.log 2>&1 ||
 		cairn_say "cairn: config volume: cannot make a file system on it (see /run/cairn/config-mkfs.log)"
 fi
