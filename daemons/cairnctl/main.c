@@ -59,6 +59,8 @@ static void json_vm(const VmInfo *v) {
                v->memory_mib, v->vcpus);
 }
 
+#define CALL_TIMEOUT_USEC (120ULL * 1000 * 1000)
+
 static int bus_error(int r, const sd_bus_error *error, const char *what) {
         if (sd_bus_error_is_set(error))
                 log_error("%s: %s", what, error->message ?: error->name);
@@ -72,6 +74,11 @@ static int connect_bus(sd_bus **ret) {
 
         if (r < 0)
                 return log_error_errno(r, "Cannot connect to the system bus: %m");
+        /* cairn-vmd answers from one event loop; while libxl builds a domain
+         * it answers late, not never. */
+        r = sd_bus_set_method_call_timeout(*ret, CALL_TIMEOUT_USEC);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set the D-Bus call timeout: %m");
         return 0;
 }
 

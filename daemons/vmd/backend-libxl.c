@@ -54,6 +54,7 @@ typedef struct Op {
         char name[VMDEF_NAME_MAX + 1];
         libxl_domain_config config;
         bool has_config;
+        sd_event_source *defer;  /* the create, run after the requesting turn */
 } Op;
 
 static int errno_from_libxl(int rc) {
@@ -471,6 +472,22 @@ static void closedirp_libxl(DIR **d) {
                 closedir(*d);
 }
 
+/* Whether Xen has an IOMMU to confine a passed-through device (xl's
+ * "directio" capability). */
+static bool iommu_present(LibxlBackend *b) {
+        libxl_physinfo info;
+        bool r;
+
+        libxl_physinfo_init(&info);
+        if (libxl_get_physinfo(b->ctx, &info) != 0) {
+                libxl_physinfo_dispose(&info);
+                return false;
+        }
+        r = info.cap_hvm_directio;
+        libxl_physinfo_dispose(&info);
+        return r;
+}
+
 static int pci_class_devices(const VmPci *p, libxl_domain_config *cfg) {
         _cleanup_(closedirp_libxl) DIR *dir = opendir("/sys/bus/pci/devices");
         struct dirent *de;
@@ -620,6 +637,23 @@ static int config_from_def(LibxlBackend *b, const VmDef *def, const uint8_t uuid
                         cfg->num_pcidevs++;
                 }
         }
+        if (cfg->num_pcidevs > 0 && !iommu_present(b)) {
+                /* Without an IOMMU a device given to a guest could write
+                 * anywhere in memory: the VM starts without it. */
+                log_warning("%s: no IOMMU, so its %d PCI device(s) are not passed through; it starts without them",
+                            def->name, cfg->num_pcidevs);
+                for (int i = 0; i < cfg->num_pcidevs; i++)
+                        libxl_device_pci_dispose(&cfg->pcidevs[i]);
+                free(cfg->pcidevs);
+                cfg->pcidevs = NULL;
+                cfg->num_pcidevs = 0;
+        }
+        /* The domain needs its IOMMU context from creation on; libxl attaches
+         * the devices before the domain is unpaused.  e820_host stays off: a
+         * small guest's RAM is far below any PCI hole, and the host's firmware
+         * map (OVMF's, with a hole at 8 MiB) stops a PV guest at once. */
+        if (cfg->num_pcidevs > 0)
+                cfg->c_info.passthrough = LIBXL_PASSTHROUGH_ENABLED;
         for (int i = 0; i < cfg->num_pcidevs; i++) {
                 /* Bind to pciback (no-op when it already is). */
                 rc = libxl_device_pci_assignable_add(b->ctx, &cfg->pcidevs[i], 1);
@@ -628,8 +662,6 @@ static int config_from_def(LibxlBackend *b, const VmDef *def, const uint8_t uuid
                                     cfg->pcidevs[i].domain, cfg->pcidevs[i].bus, cfg->pcidevs[i].dev,
                                     cfg->pcidevs[i].func, libxl_error_str(rc));
         }
-        if (cfg->num_pcidevs > 0 && type == LIBXL_DOMAIN_TYPE_PV)
-                libxl_defbool_set(&bi->u.pv.e820_host, true);
 
         if (def->vfb) {
                 cfg->vfbs = calloc(1, sizeof(*cfg->vfbs));
@@ -660,6 +692,7 @@ static void op_free(Op *op) {
                 return;
         if (op->has_config)
                 libxl_domain_config_dispose(&op->config);
+        sd_event_source_disable_unref(op->defer);
         free(op);
 }
 
@@ -721,12 +754,31 @@ static void create_done(libxl_ctx *ctx, int rc, void *for_callback) {
                 unpause_done(ctx, rc, op);
 }
 
+static int create_begin(sd_event_source *s, void *userdata) {
+        Op *op = userdata;
+        LibxlBackend *b = op->b;
+        libxl_asyncop_how how = { .callback = create_done, .u.for_callback = op };
+        int rc;
+
+        op->defer = sd_event_source_disable_unref(op->defer);
+        rc = libxl_domain_create_new(b->ctx, &op->config, &op->domid, &how, NULL);
+        if (rc) {
+                _cleanup_free_ char *why = NULL;
+
+                log_error("%s: libxl refused to create the domain: %s", op->name, libxl_error_str(rc));
+                if (asprintf(&why, "libxl refused to create the domain: %s", libxl_error_str(rc)) < 0)
+                        why = NULL;
+                report_created(b, op->name, VM_DOMID_INVALID, errno_from_libxl(rc), why);
+                op_free(op);
+        }
+        return 0;
+}
+
 static int libxl_create(VmBackend *base, const VmDef *def, const uint8_t uuid[16]) {
         LibxlBackend *b = (LibxlBackend *) base;
-        libxl_asyncop_how how = { .callback = create_done };
         _cleanup_free_ char *error = NULL;
         Op *op;
-        int r, rc;
+        int r;
 
         op = calloc(1, sizeof(*op));
         if (!op)
@@ -745,13 +797,17 @@ static int libxl_create(VmBackend *base, const VmDef *def, const uint8_t uuid[16
                 return r;
         }
 
-        how.u.for_callback = op;
-        rc = libxl_domain_create_new(b->ctx, &op->config, &op->domid, &how, NULL);
-        if (rc) {
-                log_error("%s: libxl refused to create the domain: %s", def->name, libxl_error_str(rc));
+        /* libxl builds a PV domain (loads and unpacks its kernel and ramdisk)
+         * inside the call that starts the operation, before it first waits.
+         * That takes tens of seconds on a slow machine, so it runs from the
+         * event loop after this turn: the caller's D-Bus reply goes out first
+         * and the outcome arrives through created(). */
+        r = sd_event_add_defer(b->event, &op->defer, create_begin, op);
+        if (r < 0) {
                 op_free(op);
-                return errno_from_libxl(rc);
+                return r;
         }
+        (void) sd_event_source_set_description(op->defer, "libxl-create");
         return 0;
 }
 
