@@ -121,7 +121,7 @@ static int canonical_value(ValueKind k, char *v, char **ret, const char **ret_wh
         return *ret ? 0 : -ENOMEM;
 }
 
-static int fail(char **ret_error, const char *origin, unsigned line, const char *fmt, ...) {
+_printf_(4, 5) static int fail(char **ret_error, const char *origin, unsigned line, const char *fmt, ...) {
         va_list ap;
         char *what = NULL;
 

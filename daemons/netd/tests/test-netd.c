@@ -3,7 +3,9 @@
  * dbus-daemon, cairn-netd on it; ip(8) changes links and addresses and the test
  * sees them in ListInterfaces after a Changed() signal.  Needs root (for the
  * namespace); skips (77) without it.
- * Arguments: path of cairn-netd, of ip, of org.cairn.Network1.xml. */
+ * The bus has the default policy of Debian's system bus plus the shipped
+ * org.cairn.Network1.conf, so the policy file is tested too.
+ * Arguments: paths of cairn-netd, ip, org.cairn.Network1.xml, org.cairn.Network1.conf. */
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -30,7 +32,7 @@
 #define PATH "/org/cairn/Network1"
 #define WAIT_USEC (5 * 1000 * 1000ULL)
 
-static const char *arg_netd, *arg_ip, *arg_xml;
+static const char *arg_netd, *arg_ip, *arg_xml, *arg_policy;
 static char tmpdir[] = "/tmp/test-netd-XXXXXX";
 static char lease_dir[256];
 static pid_t dbus_pid = -1, netd_pid = -1;
@@ -187,9 +189,17 @@ static pid_t spawn_dbus(char *addr, size_t size) {
                    " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
                    "<busconfig><type>system</type><listen>unix:path=%s/bus</listen>\n"
                    "<auth>EXTERNAL</auth>\n"
-                   "<policy context=\"default\"><allow user=\"*\"/><allow own=\"*\"/>\n"
-                   "<allow send_destination=\"*\"/><allow receive_sender=\"*\"/></policy></busconfig>\n",
-                tmpdir);
+                   /* the default policy of Debian's /usr/share/dbus-1/system.conf */
+                   "<policy context=\"default\"><allow user=\"*\"/><deny own=\"*\"/>\n"
+                   "<deny send_type=\"method_call\"/><allow send_type=\"signal\"/>\n"
+                   "<allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
+                   "<allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
+                   "<allow receive_type=\"method_call\"/><allow receive_type=\"method_return\"/>\n"
+                   "<allow receive_type=\"error\"/><allow receive_type=\"signal\"/>\n"
+                   "<allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus\"/>\n"
+                   "</policy>\n"
+                   "<include>%s</include></busconfig>\n",
+                tmpdir, arg_policy);
         fclose(f);
         assert_int_equal(pipe(pipefd), 0);
         pid = fork();
@@ -236,6 +246,7 @@ static int setup(void **state) {
         }
 
         assert_non_null(mkdtemp(tmpdir));
+        assert_int_equal(chmod(tmpdir, 0711), 0);      /* nobody reaches the bus socket */
         snprintf(lease_dir, sizeof(lease_dir), "%s/leases", tmpdir);
         assert_int_equal(mkdir(lease_dir, 0755), 0);
         dbus_pid = spawn_dbus(addr, sizeof(addr));
@@ -479,6 +490,45 @@ static void test_lease(void **state) {
         sd_bus_error_free(&error);
 }
 
+/* As nobody: calling is allowed, owning the name is not. */
+static void test_policy(void **state) {
+        pid_t pid;
+        int status;
+
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                sd_bus *bus = NULL;
+                sd_bus_message *reply = NULL;
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+                int r;
+
+                if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+                        _exit(10);
+                if (sd_bus_open_system(&bus) < 0)
+                        _exit(11);
+                if (sd_bus_call_method(bus, NAME, PATH, NAME, "ListInterfaces", &error, &reply, NULL) < 0) {
+                        fprintf(stderr, "nobody: ListInterfaces: %s\n", error.message);
+                        _exit(12);
+                }
+                if (sd_bus_call_method(bus, NAME, PATH, NAME, "GetLease", &error, &reply, "s", "veth1") >= 0 ||
+                    !sd_bus_error_has_name(&error, "org.cairn.Error.NoLease")) {
+                        fprintf(stderr, "nobody: GetLease: %s\n", error.name ?: "succeeded");
+                        _exit(13);
+                }
+                sd_bus_error_free(&error);
+                r = sd_bus_request_name(bus, "org.cairn.Network1", SD_BUS_NAME_QUEUE);
+                if (r != -EACCES) {
+                        fprintf(stderr, "nobody: RequestName gave %d, not -EACCES\n", r);
+                        _exit(14);
+                }
+                _exit(0);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static bool gone_ok(const Iface *ifs, size_t n) {
         return n == 0;
 }
@@ -503,15 +553,17 @@ int main(int argc, char *argv[]) {
                 cmocka_unit_test(test_up_with_addresses),
                 cmocka_unit_test(test_link_down),
                 cmocka_unit_test(test_lease),
+                cmocka_unit_test(test_policy),
                 cmocka_unit_test(test_link_deleted),
         };
 
-        if (argc != 4) {
-                fprintf(stderr, "Usage: %s CAIRN-NETD IP NETWORK1-XML\n", argv[0]);
+        if (argc != 5) {
+                fprintf(stderr, "Usage: %s CAIRN-NETD IP NETWORK1-XML NETWORK1-CONF\n", argv[0]);
                 return EXIT_FAILURE;
         }
         arg_netd = argv[1];
         arg_ip = argv[2];
         arg_xml = argv[3];
+        arg_policy = argv[4];
         return cmocka_run_group_tests(tests, setup, teardown);
 }
