@@ -9,13 +9,18 @@
 #include "lease.h"
 #include "log.h"
 
+/* Changes come in bursts (a DHCP lease: address, then routes, then the lease
+ * file; a link coming up: flags, then carrier, then IPv6 link-local): one
+ * Changed() for what happened within this long of the first change. */
+#define CHANGED_DELAY_USEC (20 * 1000ULL)
+
 struct NetBus {
         sd_bus *bus;
         sd_event *event;
         Monitor *monitor;
         char *lease_dir;
         sd_bus_slot *slot;
-        sd_event_source *changed;       /* defer, lower priority than the netlink socket */
+        sd_event_source *changed;       /* timer armed by the first change of a burst */
         sd_event_source *leases;        /* inotify on lease_dir */
 };
 
@@ -117,10 +122,11 @@ static const sd_bus_vtable network_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-static int on_changed(sd_event_source *s, void *userdata) {
+static int on_changed(sd_event_source *s, uint64_t usec, void *userdata) {
         NetBus *b = userdata;
         int r;
 
+        b->changed = sd_event_source_disable_unref(b->changed);
         r = sd_bus_emit_signal(b->bus, NET_BUS_PATH, NET_BUS_INTERFACE, "Changed", NULL);
         if (r < 0)
                 log_warning_errno(r, "Failed to emit Changed: %m");
@@ -130,8 +136,19 @@ static int on_changed(sd_event_source *s, void *userdata) {
 }
 
 void net_bus_queue_changed(NetBus *b) {
-        if (b && b->changed)
-                (void) sd_event_source_set_enabled(b->changed, SD_EVENT_ONESHOT);
+        int r;
+
+        if (!b || b->changed)
+                return;         /* already due */
+        r = sd_event_add_time_relative(b->event, &b->changed, CLOCK_MONOTONIC, CHANGED_DELAY_USEC,
+                                       1000 /* accuracy: 0 would mean 250 ms */, on_changed, b);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to arm the Changed timer: %m; emitting now");
+                (void) on_changed(NULL, 0, b);
+                return;
+        }
+        /* After whatever else is pending in the same turn (more netlink news). */
+        (void) sd_event_source_set_priority(b->changed, SD_EVENT_PRIORITY_IDLE);
 }
 
 static int on_lease_dir(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
@@ -162,12 +179,6 @@ int net_bus_new(sd_bus *bus, sd_event *e, Monitor *m, const char *lease_dir, Net
         r = sd_bus_add_object_vtable(bus, &b->slot, NET_BUS_PATH, NET_BUS_INTERFACE, network_vtable, b);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the %s object: %m", NET_BUS_PATH);
-
-        r = sd_event_add_defer(e, &b->changed, on_changed, b);
-        if (r < 0)
-                return log_error_errno(r, "Failed to allocate the Changed source: %m");
-        (void) sd_event_source_set_priority(b->changed, SD_EVENT_PRIORITY_IDLE);
-        (void) sd_event_source_set_enabled(b->changed, SD_EVENT_OFF);
 
         /* networkd writes a lease beside, then renames it into place. */
         r = sd_event_add_inotify(e, &b->leases, lease_dir,

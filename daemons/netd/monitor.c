@@ -31,6 +31,7 @@ struct Monitor {
         DumpPhase phase;
         uint32_t seq;
         bool ready;
+        bool warned_limit;      /* said once that the table is full */
         uint8_t *buffer;
         const MonitorHooks *hooks;
         void *userdata;
@@ -103,6 +104,18 @@ static void dump_done(Monitor *m) {
                 m->hooks->changed(m, m->userdata);
 }
 
+static int event_ifindex(const NlEvent *e) {
+        return e->type == NL_EVENT_NEW_LINK || e->type == NL_EVENT_DEL_LINK ? e->link.ifindex : e->addr.ifindex;
+}
+
+static void warn_limit(Monitor *m, const NlEvent *e) {
+        if (m->warned_limit)
+                return;
+        m->warned_limit = true;
+        log_warning("More than %d links or %d addresses on a link (ifindex %d): those past the limit are not shown.",
+                    NET_LINKS_MAX, NET_ADDRS_MAX, event_ifindex(e));
+}
+
 static int on_event(const NlEvent *e, void *userdata) {
         Monitor *m = userdata;
         int r;
@@ -131,16 +144,14 @@ static int on_event(const NlEvent *e, void *userdata) {
         if (m->phase != DUMP_NONE) {
                 r = net_table_apply(&m->next, e);
                 if (r == -E2BIG)
-                        log_warning("Too many links or addresses; ignoring ifindex %d's news.", e->link.ifindex);
+                        warn_limit(m, e);
                 else if (r < 0)
                         return r;
                 return 0;
         }
         r = net_table_apply(&m->shown, e);
         if (r == -E2BIG) {
-                log_warning("Too many links or addresses; ignoring ifindex %d's news.",
-                            e->type == NL_EVENT_NEW_LINK || e->type == NL_EVENT_DEL_LINK ? e->link.ifindex
-                                                                                         : e->addr.ifindex);
+                warn_limit(m, e);
                 return 0;
         }
         if (r < 0)

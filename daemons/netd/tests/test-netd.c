@@ -41,7 +41,7 @@ static unsigned changed_count;
 
 typedef struct Iface {
         char name[32], mac[64], link[16];
-        char addrs[8][64];
+        char addrs[32][64];
         size_t n_addrs;
 } Iface;
 
@@ -126,7 +126,7 @@ static size_t list(Iface *out, size_t max) {
                 snprintf(out[n].link, sizeof(out[n].link), "%s", link);
                 assert_true(sd_bus_message_enter_container(reply, 'a', "s") > 0);
                 while ((r = sd_bus_message_read(reply, "s", &a)) > 0) {
-                        assert_true(out[n].n_addrs < 8);
+                        assert_true(out[n].n_addrs < 32);
                         snprintf(out[n].addrs[out[n].n_addrs++], 64, "%s", a);
                 }
                 assert_true(r >= 0);
@@ -429,6 +429,47 @@ static void test_link_down(void **state) {
         assert_true(wait_for(down_ok, &n, ifs));
 }
 
+static bool twenty_ok(const Iface *ifs, size_t n) {
+        const Iface *v0 = find(ifs, n, "veth0");
+
+        char a[32];
+
+        for (int i = 1; i <= 20; i++) {
+                snprintf(a, sizeof(a), "10.7.0.%d/16", i);
+                if (!has_addr(v0, a))
+                        return false;
+        }
+        return has_addr(v0, "10.9.8.7/24");
+}
+
+/* A burst of changes is one Changed(), or a few, not one per change. */
+static void test_coalesced(void **state) {
+        char batch[300], line[80];
+        unsigned before, signals;
+        Iface ifs[16];
+        size_t n;
+        FILE *f;
+
+        snprintf(batch, sizeof(batch), "%s/batch", tmpdir);
+        f = fopen(batch, "w");
+        assert_non_null(f);
+        for (int i = 1; i <= 20; i++) {
+                snprintf(line, sizeof(line), "addr add 10.7.0.%d/16 dev veth0\n", i);
+                fputs(line, f);
+        }
+        fclose(f);
+
+        settle();
+        before = changed_count;
+        assert_int_equal(ip("-batch %s", batch), 0);
+        assert_true(wait_changed(before, WAIT_USEC));
+        settle();
+        signals = changed_count - before;
+        printf("20 addresses added by one ip -batch: %u Changed()\n", signals);
+        assert_true(signals >= 1 && signals < 10);
+        assert_true(wait_for(twenty_ok, &n, ifs));
+}
+
 static int get_lease(const char *ifname, sd_bus_error *error, char *out, size_t size) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *k, *v;
@@ -552,6 +593,7 @@ int main(int argc, char *argv[]) {
                 cmocka_unit_test(test_initial_list),
                 cmocka_unit_test(test_up_with_addresses),
                 cmocka_unit_test(test_link_down),
+                cmocka_unit_test(test_coalesced),
                 cmocka_unit_test(test_lease),
                 cmocka_unit_test(test_policy),
                 cmocka_unit_test(test_link_deleted),
