@@ -17,6 +17,7 @@ typedef enum ValueKind {
         VALUE_IN4_LIST,         /* one or more, space-separated */
         VALUE_U32,
         VALUE_U16,
+        VALUE_SECONDS,          /* "86400" (networkd 252) or a timespan "1d 2h" (later networkd) */
         VALUE_DOMAIN,           /* a DNS name: [A-Za-z0-9-_.], at most 253 */
 } ValueKind;
 
@@ -33,9 +34,9 @@ static const struct {
         [LEASE_DNS] = { "DNS", "dns", VALUE_IN4_LIST },
         [LEASE_NTP] = { "NTP", "ntp", VALUE_IN4_LIST },
         [LEASE_MTU] = { "MTU", "mtu", VALUE_U16 },
-        [LEASE_T1] = { "T1", "t1", VALUE_U32 },
-        [LEASE_T2] = { "T2", "t2", VALUE_U32 },
-        [LEASE_LIFETIME] = { "LIFETIME", "lifetime", VALUE_U32 },
+        [LEASE_T1] = { "T1", "t1", VALUE_SECONDS },
+        [LEASE_T2] = { "T2", "t2", VALUE_SECONDS },
+        [LEASE_LIFETIME] = { "LIFETIME", "lifetime", VALUE_SECONDS },
         [LEASE_DOMAIN] = { "DOMAINNAME", "domain", VALUE_DOMAIN },
         [LEASE_HOSTNAME] = { "HOSTNAME", "hostname", VALUE_DOMAIN },
 };
@@ -59,6 +60,65 @@ static int parse_in4(const char *s, char out[INET_ADDRSTRLEN]) {
         if (inet_pton(AF_INET, s, &a) != 1)
                 return -EINVAL;
         return inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN) ? 0 : -EINVAL;
+}
+
+/* Seconds from what systemd's FORMAT_TIMESPAN(t, USEC_PER_SEC) writes ("1d 12h",
+ * "5min 30s", "infinity") or a plain number of seconds.  Returns 0, -EINVAL, -ERANGE. */
+static int parse_seconds(const char *v, uint64_t *ret, bool *ret_infinity) {
+        static const struct {
+                const char *unit;
+                uint64_t seconds;
+        } units[] = {
+                /* longer names first: "min" before "m"-less "month"/"ms" checks */
+                { "month", 2629800 }, { "min", 60 }, { "msec", 0 }, { "ms", 0 }, { "usec", 0 }, { "us", 0 },
+                { "sec", 1 }, { "s", 1 }, { "h", 3600 }, { "d", 86400 }, { "w", 604800 }, { "y", 31557600 },
+        };
+        uint64_t total = 0;
+        const char *p = v;
+
+        *ret_infinity = false;
+        if (strcmp(v, "infinity") == 0) {
+                *ret_infinity = true;
+                *ret = 0;
+                return 0;
+        }
+        if (*p == 0)
+                return -EINVAL;
+        while (*p) {
+                uint64_t n = 0, mult = 0;
+                size_t i;
+
+                if (!(*p >= '0' && *p <= '9'))
+                        return -EINVAL;
+                for (; *p >= '0' && *p <= '9'; p++) {
+                        if (n > (UINT32_MAX - (uint64_t) (*p - '0')) / 10)
+                                return -ERANGE;
+                        n = n * 10 + (uint64_t) (*p - '0');
+                }
+                if (*p == 0 && p == v + strspn(v, "0123456789")) {
+                        total = n;      /* a plain number: seconds */
+                        break;
+                }
+                for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+                        size_t l = strlen(units[i].unit);
+                        if (strncmp(p, units[i].unit, l) == 0 && (p[l] == 0 || p[l] == ' ')) {
+                                mult = units[i].seconds;
+                                p += l;
+                                break;
+                        }
+                }
+                if (i == sizeof(units) / sizeof(units[0]))
+                        return -EINVAL;
+                if (mult && n > (UINT32_MAX - total) / mult)
+                        return -ERANGE;
+                total += n * mult;
+                while (*p == ' ')
+                        p++;
+        }
+        if (total > UINT32_MAX)
+                return -ERANGE;
+        *ret = total;
+        return 0;
 }
 
 /* Canonical form of value v of kind k, or NULL with errno-style *ret_why. */
@@ -103,6 +163,19 @@ static int canonical_value(ValueKind k, char *v, char **ret, const char **ret_wh
                 if (asprintf(ret, "%" PRIu64, u) < 0)
                         *ret = NULL;
                 break;
+        case VALUE_SECONDS: {
+                bool infinity;
+
+                if (parse_seconds(v, &u, &infinity) < 0) {
+                        *ret_why = "not a number of seconds or a time span";
+                        return -EBADMSG;
+                }
+                if (infinity)
+                        *ret = strdup("infinity");
+                else if (asprintf(ret, "%" PRIu64, u) < 0)
+                        *ret = NULL;
+                break;
+        }
         case VALUE_DOMAIN:
                 n = strlen(v);
                 if (n == 0 || n > 253) {

@@ -71,14 +71,38 @@ static void test_lists_and_empty(void **state) {
         lease_done(&l);
 }
 
+/* Later networkd writes T1/T2/LIFETIME with FORMAT_TIMESPAN: seconds either way. */
+static void test_timespans(void **state) {
+        Lease l = {};
+
+        parse_ok("ADDRESS=10.0.0.1\nT1=12h\nT2=21h\nLIFETIME=1d\n", &l);
+        assert_string_equal(l.values[LEASE_T1], "43200");
+        assert_string_equal(l.values[LEASE_T2], "75600");
+        assert_string_equal(l.values[LEASE_LIFETIME], "86400");
+        lease_done(&l);
+        parse_ok("ADDRESS=10.0.0.1\nLIFETIME=1d 2h 3min 4s\nT1=5min 500ms\nT2=infinity\n", &l);
+        assert_string_equal(l.values[LEASE_LIFETIME], "93784");
+        assert_string_equal(l.values[LEASE_T1], "300");
+        assert_string_equal(l.values[LEASE_T2], "infinity");
+        lease_done(&l);
+        parse_ok("ADDRESS=10.0.0.1\nLIFETIME=4294967295\n", &l);     /* DHCP's "infinite", as 252 writes it */
+        assert_string_equal(l.values[LEASE_LIFETIME], "4294967295");
+        lease_done(&l);
+}
+
 static void test_malformed(void **state) {
         char big[LEASE_LINE_MAX + 32];
 
         parse_bad("ADDRESS=10.0.0.1\nROUTER\n", "t.lease:2: not KEY=VALUE");
         parse_bad("ADDRESS=10.0.0.300\n", "t.lease:1: ADDRESS: not an IPv4 address");
         parse_bad("ADDRESS=10.0.0.1\nDNS=1.1.1.1 ::1\n", "t.lease:2: DNS: not a list of IPv4 addresses");
-        parse_bad("ADDRESS=10.0.0.1\nLIFETIME=4294967296\n", "t.lease:2: LIFETIME: not a 32-bit number");
-        parse_bad("ADDRESS=10.0.0.1\nLIFETIME=-1\n", "t.lease:2: LIFETIME: not a 32-bit number");
+        parse_bad("ADDRESS=10.0.0.1\nLIFETIME=4294967296\n",
+                  "t.lease:2: LIFETIME: not a number of seconds or a time span");
+        parse_bad("ADDRESS=10.0.0.1\nLIFETIME=-1\n", "t.lease:2: LIFETIME: not a number of seconds or a time span");
+        parse_bad("ADDRESS=10.0.0.1\nT1=12 h\n", "t.lease:2: T1: not a number of seconds or a time span");
+        parse_bad("ADDRESS=10.0.0.1\nT2=1x\n", "t.lease:2: T2: not a number of seconds or a time span");
+        parse_bad("ADDRESS=10.0.0.1\nT2=h\n", "t.lease:2: T2: not a number of seconds or a time span");
+        parse_bad("ADDRESS=10.0.0.1\nLIFETIME=200y\n", "t.lease:2: LIFETIME: not a number of seconds or a time span");
         parse_bad("ADDRESS=10.0.0.1\nMTU=70000\n", "t.lease:2: MTU: not a number up to 65535");
         parse_bad("ADDRESS=10.0.0.1\nHOSTNAME=a;rm -rf\n", "t.lease:2: HOSTNAME: not a DNS name");
         parse_bad("ADDRESS=10.0.0.1\nADDRESS=10.0.0.2\n", "t.lease:2: ADDRESS given twice");
@@ -122,6 +146,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_networkd_file),
                 cmocka_unit_test(test_lists_and_empty),
+                cmocka_unit_test(test_timespans),
                 cmocka_unit_test(test_malformed),
                 cmocka_unit_test(test_too_large),
         };
