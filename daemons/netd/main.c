@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,10 @@
 #include "cairn-config.h"
 #include "log.h"
 #include "monitor.h"
+#include "util.h"
 
 static const char *arg_lease_dir = "/run/systemd/netif/leases";
+static int arg_rcvbuf = MONITOR_RCVBUF_DEFAULT;
 
 typedef struct Daemon {
         sd_bus *bus;
@@ -33,18 +36,23 @@ static void help(void) {
                "     --lease-dir DIR    Where systemd-networkd keeps its DHCP leases, one\n"
                "                        file per ifindex (default /run/systemd/netif/leases)\n"
                "     --log-level LEVEL  err, warning, notice, info (default) or debug\n"
+               "     --netlink-rcvbuf BYTES\n"
+               "                        Receive buffer of the netlink socket (default 4 MiB;\n"
+               "                        tests make it small to force overruns)\n"
                "\nThe bus is the system bus ($DBUS_SYSTEM_BUS_ADDRESS overrides it).\n");
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_LEASE_DIR, ARG_LOG_LEVEL };
+        enum { ARG_VERSION = 0x100, ARG_LEASE_DIR, ARG_LOG_LEVEL, ARG_RCVBUF };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "lease-dir", required_argument, NULL, ARG_LEASE_DIR },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                { "netlink-rcvbuf", required_argument, NULL, ARG_RCVBUF },
                 {}
         };
+        uint64_t u;
         int c, l;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
@@ -69,6 +77,14 @@ static int parse_argv(int argc, char *argv[]) {
                                 return -EINVAL;
                         }
                         log_set_max_level(l);
+                        break;
+                case ARG_RCVBUF:
+                        if (parse_u64(optarg, &u) < 0 || u < 1024 || u > 256 * 1024 * 1024) {
+                                log_error("--netlink-rcvbuf takes a number of bytes from 1024 to 256 MiB, not \"%s\".",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        arg_rcvbuf = (int) u;
                         break;
                 default:
                         return -EINVAL;
@@ -137,7 +153,7 @@ static int run(void) {
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
         daemon.bus = bus;
 
-        r = monitor_new(event, &monitor_hooks, &daemon, &monitor);
+        r = monitor_new(event, arg_rcvbuf, &monitor_hooks, &daemon, &monitor);
         if (r < 0)
                 return r;
         r = net_bus_new(bus, event, monitor, arg_lease_dir, &net_bus);

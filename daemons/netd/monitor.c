@@ -12,7 +12,6 @@
 #include "monitor.h"
 
 #define RECV_BUFFER_SIZE (64 * 1024)
-#define SOCKET_RCVBUF (4 * 1024 * 1024)
 #define DATAGRAMS_PER_EVENT 64  /* then let the rest of the loop run */
 #define DUMP_RETRY_USEC (1000 * 1000ULL)
 
@@ -31,6 +30,7 @@ struct Monitor {
         DumpPhase phase;
         uint32_t seq;
         bool ready;
+        bool dump_again;        /* events were lost while a dump ran: dump again after it */
         bool warned_limit;      /* said once that the table is full */
         uint8_t *buffer;
         const MonitorHooks *hooks;
@@ -66,9 +66,16 @@ static int request_dump(Monitor *m, DumpPhase phase) {
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata);
 
+/* A new dump; while one is running (the kernel runs one per socket), only note
+ * that another is due when it ends. */
 static void start_dump(Monitor *m) {
         int r;
 
+        if (m->phase != DUMP_NONE) {
+                m->dump_again = true;
+                return;
+        }
+        m->dump_again = false;
         net_table_clear(&m->next);
         r = request_dump(m, DUMP_LINKS);
         if (r < 0 && !m->retry) {
@@ -88,6 +95,9 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* The current dump step ended (NLMSG_DONE of our request). */
+static void dump_step_done(Monitor *m);
+
 static void dump_done(Monitor *m) {
         NetTable old = m->shown;
 
@@ -102,6 +112,22 @@ static void dump_done(Monitor *m) {
                         m->hooks->ready(m, m->userdata);
         } else
                 m->hooks->changed(m, m->userdata);
+}
+
+static void dump_step_done(Monitor *m) {
+        if (m->dump_again) {
+                log_debug("Events were lost during the dump; dumping again.");
+                m->phase = DUMP_NONE;
+                start_dump(m);
+                return;
+        }
+        if (m->phase == DUMP_LINKS) {
+                if (request_dump(m, DUMP_ADDRS) < 0) {
+                        m->phase = DUMP_NONE;
+                        start_dump(m);
+                }
+        } else
+                dump_done(m);
 }
 
 static int event_ifindex(const NlEvent *e) {
@@ -120,6 +146,10 @@ static int on_event(const NlEvent *e, void *userdata) {
         Monitor *m = userdata;
         int r;
 
+        /* The kernel marks a dump that changes interrupted: its result may be stale. */
+        if (e->dump_interrupted && m->phase != DUMP_NONE && e->seq == m->seq)
+                m->dump_again = true;
+
         if (e->type == NL_EVENT_DONE || e->type == NL_EVENT_ERROR) {
                 if (m->phase == DUMP_NONE || e->seq != m->seq)
                         return 0;
@@ -133,11 +163,7 @@ static int on_event(const NlEvent *e, void *userdata) {
                                                                   DUMP_RETRY_USEC, 0, on_retry, m);
                         return 0;
                 }
-                if (m->phase == DUMP_LINKS) {
-                        if (request_dump(m, DUMP_ADDRS) < 0)
-                                start_dump(m);
-                } else
-                        dump_done(m);
+                dump_step_done(m);
                 return 0;
         }
 
@@ -201,13 +227,13 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         return 0;
 }
 
-int monitor_new(sd_event *e, const MonitorHooks *hooks, void *userdata, Monitor **ret) {
+int monitor_new(sd_event *e, int rcvbuf, const MonitorHooks *hooks, void *userdata, Monitor **ret) {
         _cleanup_(monitor_freep) Monitor *m = NULL;
         struct sockaddr_nl sa = {
                 .nl_family = AF_NETLINK,
                 .nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
         };
-        int size = SOCKET_RCVBUF, r;
+        int size = rcvbuf, r;
 
         m = calloc(1, sizeof(*m));
         if (!m)

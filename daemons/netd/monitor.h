@@ -22,7 +22,10 @@ typedef struct MonitorHooks {
         void (*ready)(Monitor *m, void *userdata);
 } MonitorHooks;
 
-int monitor_new(sd_event *e, const MonitorHooks *hooks, void *userdata, Monitor **ret);
+#define MONITOR_RCVBUF_DEFAULT (4 * 1024 * 1024)
+
+/* rcvbuf: the socket's receive buffer in bytes (tests make it tiny to force overruns). */
+int monitor_new(sd_event *e, int rcvbuf, const MonitorHooks *hooks, void *userdata, Monitor **ret);
 Monitor *monitor_free(Monitor *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Monitor *, monitor_free);
 

@@ -160,6 +160,7 @@ int nl_parse(const void *buf, size_t size, nl_event_cb cb, void *userdata) {
                 payload = p + off + NLMSG_HDRLEN;
                 len = h.nlmsg_len - NLMSG_HDRLEN;
                 ev.seq = h.nlmsg_seq;
+                ev.dump_interrupted = h.nlmsg_flags & NLM_F_DUMP_INTR;
 
                 switch (h.nlmsg_type) {
                 case RTM_NEWLINK:

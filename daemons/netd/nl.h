@@ -44,6 +44,7 @@ typedef struct NlAddr {
 typedef struct NlEvent {
         NlEventType type;
         uint32_t seq;
+        bool dump_interrupted;  /* NLM_F_DUMP_INTR: the dump changed while it ran */
         int error;
         union {
                 NlLink link;

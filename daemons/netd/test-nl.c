@@ -244,6 +244,21 @@ static void test_malformed(void **state) {
         assert_int_equal(nl_parse(b.data, b.len, collect, &s), -EBADMSG);
 }
 
+static void test_dump_interrupted(void **state) {
+        Buf b = {};
+        Seen s = {};
+        struct nlmsghdr h;
+
+        add_link(&b, RTM_NEWLINK, 3, IFF_UP, "eth0", NULL);
+        add_link(&b, RTM_NEWLINK, 4, IFF_UP, "eth1", NULL);
+        memcpy(&h, b.data, sizeof(h));
+        h.nlmsg_flags |= NLM_F_MULTI | NLM_F_DUMP_INTR;
+        memcpy(b.data, &h, sizeof(h));
+        assert_int_equal(nl_parse(b.data, b.len, collect, &s), 2);
+        assert_true(s.ev[0].dump_interrupted);
+        assert_false(s.ev[1].dump_interrupted);
+}
+
 static void test_callback_error_stops(void **state) {
         Buf b = {};
         Seen s = { .fail_at = 1 };
@@ -282,6 +297,7 @@ int main(void) {
                 cmocka_unit_test(test_addresses),
                 cmocka_unit_test(test_done_error_and_skipped),
                 cmocka_unit_test(test_malformed),
+                cmocka_unit_test(test_dump_interrupted),
                 cmocka_unit_test(test_callback_error_stops),
                 cmocka_unit_test(test_unaligned_and_empty),
                 cmocka_unit_test(test_ifname_valid),

@@ -163,10 +163,9 @@ static bool wait_for(pred_fn pred, size_t *ret_n, Iface *ifs) {
                 unsigned before = changed_count;
                 size_t n = list(ifs, 16);
 
-                if (pred(ifs, n)) {
-                        *ret_n = n;
+                *ret_n = n;
+                if (pred(ifs, n))
                         return true;
-                }
                 if (now_usec() >= end)
                         return false;
                 (void) wait_changed(before, end - now_usec());
@@ -220,9 +219,31 @@ static pid_t spawn_dbus(char *addr, size_t size) {
         return pid;
 }
 
+/* cairn-netd on the private bus; rcvbuf: --netlink-rcvbuf or NULL; log: its stderr or NULL. */
+static pid_t start_netd(const char *rcvbuf, const char *log) {
+        pid_t pid = fork();
+
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                if (log) {
+                        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                        if (fd < 0 || dup2(fd, 2) < 0)
+                                _exit(126);
+                }
+                if (rcvbuf)
+                        execl(arg_netd, "cairn-netd", "--lease-dir", lease_dir, "--log-level", "debug",
+                              "--netlink-rcvbuf", rcvbuf, (char *) NULL);
+                else
+                        execl(arg_netd, "cairn-netd", "--lease-dir", lease_dir, "--log-level", "debug", (char *) NULL);
+                _exit(127);
+        }
+        return pid;
+}
+
+static void wait_name(void);
+
 static int setup(void **state) {
         char addr[512];
-        uint64_t end;
 
         if (geteuid() != 0) {
                 printf("SKIP: needs root for a network namespace\n");
@@ -252,18 +273,18 @@ static int setup(void **state) {
         dbus_pid = spawn_dbus(addr, sizeof(addr));
         assert_int_equal(setenv("DBUS_SYSTEM_BUS_ADDRESS", addr, 1), 0);
 
-        netd_pid = fork();
-        assert_true(netd_pid >= 0);
-        if (netd_pid == 0) {
-                execl(arg_netd, "cairn-netd", "--lease-dir", lease_dir, "--log-level", "debug", (char *) NULL);
-                _exit(127);
-        }
+        netd_pid = start_netd(NULL, NULL);
 
         assert_true(sd_bus_open_system(&client) >= 0);
         assert_true(sd_bus_match_signal(client, NULL, NULL, PATH, NAME, "Changed", on_changed, NULL) >= 0);
+        wait_name();
+        return 0;
+}
 
-        /* The name appears once netd has its first complete table. */
-        end = now_usec() + WAIT_USEC;
+/* The name appears once netd has its first complete table. */
+static void wait_name(void) {
+        uint64_t end = now_usec() + WAIT_USEC;
+
         for (;;) {
                 int has = 0;
                 sd_bus_message *reply = NULL;
@@ -278,7 +299,6 @@ static int setup(void **state) {
                         fail_msg("cairn-netd did not own %s within 5 s", NAME);
                 usleep(20 * 1000);
         }
-        return 0;
 }
 
 static int teardown(void **state) {
@@ -587,6 +607,69 @@ static void test_link_deleted(void **state) {
         assert_int_equal(n, 0);
 }
 
+static bool after_overrun_ok(const Iface *ifs, size_t n) {
+        const Iface *a = find(ifs, n, "vetha");
+        char text[32];
+
+        if (n != 2 || !a || !find(ifs, n, "vethb") || strcmp(a->link, "up") != 0)
+                return false;
+        for (int i = 1; i <= 30; i++) {
+                snprintf(text, sizeof(text), "10.6.0.%d/16", i);
+                if (!has_addr(a, text))
+                        return false;
+        }
+        return true;
+}
+
+/* Events lost to a full socket buffer: netd reads the whole table again, and a
+ * link deleted meanwhile does not stay behind.  A new netd with a tiny buffer is
+ * stopped while links and addresses change, then continued. */
+static void test_overrun(void **state) {
+        _cleanup_free_ char *log_text = NULL;
+        char log[300], batch[300], line[80];
+        Iface ifs[16];
+        size_t n = 0;
+        int status;
+        FILE *f;
+
+        kill(netd_pid, SIGTERM);
+        assert_int_equal(waitpid(netd_pid, &status, 0), netd_pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        assert_int_equal(ip("link add vethc type veth peer name vethd"), 0);
+        snprintf(log, sizeof(log), "%s/netd-overrun.log", tmpdir);
+        netd_pid = start_netd("4096", log);
+        wait_name();
+        n = list(ifs, 16);
+        assert_int_equal(n, 2);
+        assert_non_null(find(ifs, n, "vethc"));
+
+        snprintf(batch, sizeof(batch), "%s/batch-overrun", tmpdir);
+        f = fopen(batch, "w");
+        assert_non_null(f);
+        fputs("link del vethc\nlink add vetha type veth peer name vethb\nlink set vetha up\nlink set vethb up\n", f);
+        for (int i = 1; i <= 30; i++) {
+                snprintf(line, sizeof(line), "addr add 10.6.0.%d/16 dev vetha\n", i);
+                fputs(line, f);
+        }
+        fclose(f);
+
+        assert_int_equal(kill(netd_pid, SIGSTOP), 0);
+        assert_int_equal(ip("-batch %s", batch), 0);
+        assert_int_equal(kill(netd_pid, SIGCONT), 0);
+        if (!wait_for(after_overrun_ok, &n, ifs)) {
+                if (read_full_file(log, 1 << 20, &log_text, NULL) == 0)
+                        printf("%s", log_text);
+                for (size_t i = 0; i < n; i++)
+                        printf("%s %s %s %zu addresses\n", ifs[i].name, ifs[i].mac, ifs[i].link, ifs[i].n_addrs);
+                fail_msg("the table after the overrun is not what ip made");
+        }
+        assert_null(find(ifs, n, "vethc"));
+
+        assert_int_equal(read_full_file(log, 1 << 20, &log_text, NULL), 0);
+        printf("%s", log_text);
+        assert_non_null(strstr(log_text, "The netlink socket overran; reading the whole table again."));
+}
+
 int main(int argc, char *argv[]) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_introspection),
@@ -597,6 +680,7 @@ int main(int argc, char *argv[]) {
                 cmocka_unit_test(test_lease),
                 cmocka_unit_test(test_policy),
                 cmocka_unit_test(test_link_deleted),
+                cmocka_unit_test(test_overrun),
         };
 
         if (argc != 5) {
