@@ -206,7 +206,10 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                                 start_dump(m);
                                 continue;
                         }
-                        return log_error_errno(negative_errno(), "Failed to read from the netlink socket: %m");
+                        r = log_error_errno(negative_errno(), "Failed to read from the netlink socket: %m");
+                        /* A source that returns an error is disabled: stop, let systemd restart us. */
+                        (void) sd_event_exit(m->event, EXIT_FAILURE);
+                        return r;
                 }
                 if (mh.msg_namelen != sizeof(sender) || sender.nl_pid != 0) {
                         log_debug("Dropping a netlink datagram from port %u, not the kernel.", sender.nl_pid);
@@ -219,10 +222,15 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                         continue;
                 }
                 r = nl_parse(m->buffer, (size_t) n, on_event, m);
-                if (r == -EBADMSG)
+                if (r == -EBADMSG) {
+                        /* What followed the bad message is lost: read the whole table again. */
                         log_warning("Malformed netlink datagram (%zd bytes) skipped after its good messages.", n);
-                else if (r < 0)
-                        return log_error_errno(r, "Failed to apply netlink events: %m");
+                        start_dump(m);
+                } else if (r < 0) {
+                        log_error_errno(r, "Failed to apply netlink events: %m");
+                        (void) sd_event_exit(m->event, EXIT_FAILURE);
+                        return r;
+                }
         }
         return 0;
 }
