@@ -41,7 +41,7 @@ DEPS=(
 	mmdebstrap squashfs-tools cryptsetup-bin dosfstools mtools xorriso
 	grub-common grub-efi-amd64-bin grub-pc-bin
 	qemu-system-x86 qemu-system-gui qemu-utils ovmf seabios swtpm swtpm-tools tpm2-tools
-	python3 cpio zstd xz-utils shellcheck dbus dbus-daemon
+	python3 cpio zstd xz-utils shellcheck dbus dbus-daemon iproute2
 )
 
 cmd_deps() {
