@@ -14,6 +14,7 @@
 #include "log.h"
 #include "macro.h"
 #include "xenback.h"
+#include "util.h"
 #include "xenbus-state.h"
 
 #define XS_TOKEN "cairn-consoled"
@@ -559,7 +560,8 @@ int xenback_new(sd_event *event, const FbLimits *limits, const XenBackHooks *hoo
                 if (!xs_watch(b->xs, dir, XS_TOKEN))
                         return log_error_errno(negative_errno(), "Failed to watch %s: %m", dir);
         }
-        rescan(b);
+        /* No scan here: each new watch fires once at once, and on_xs() scans then,
+         * after the caller holds the returned handle. */
         *ret = TAKE_PTR(b);
         return 0;
 }
@@ -585,15 +587,21 @@ int xenback_send_key(XenBack *b, uint32_t domid, uint32_t keycode, bool pressed)
         return 0;
 }
 
-int xenback_send_pointer(XenBack *b, uint32_t domid, int32_t x, int32_t y, int32_t wheel) {
-        KbdEvent ev = { .type = KBD_EVENT_POS, .x = x, .y = y, .z = wheel };
+int xenback_send_pointer(XenBack *b, uint32_t domid, int32_t x, int32_t y, uint32_t w, uint32_t h,
+                         int32_t wheel) {
+        KbdEvent ev = { .type = KBD_EVENT_POS, .z = wheel };
         const char *reason = NULL;
         Dev *d;
         int r;
 
+        if (w == 0 || h == 0 || x < 0 || y < 0 || (uint32_t) x >= w || (uint32_t) y >= h)
+                return -EINVAL;
         d = dev_find_connected(b, DEV_VKBD, domid);
         if (!d)
                 return -ENODEV;
+        /* The frontend's absolute axes run 0..width/height as written in dev_init(). */
+        ev.x = (int32_t) ((uint64_t) x * b->limits.max_width / w);
+        ev.y = (int32_t) ((uint64_t) y * b->limits.max_height / h);
         r = kbd_ring_push(d->page, KBD_PAGE_SIZE, &d->prod, &ev, &reason);
         if (r == -EPROTO) {
                 dev_fail(b, d, reason);
@@ -630,4 +638,20 @@ void xenback_set_visible(XenBack *b, uint32_t domid, bool visible) {
         }
         if (r == 0)
                 (void) xenevtchn_notify(b->xce, (evtchn_port_t) d->local_port);
+}
+
+int xenback_domain_name(XenBack *b, uint32_t domid, char *buf, size_t size) {
+        _cleanup_free_ char *v = NULL;
+        char path[64];
+        unsigned len = 0;
+
+        /* Written by the toolstack; the guest may read but not write it.  Checked anyway. */
+        snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
+        v = xs_read(b->xs, XBT_NULL, path, &len);
+        if (!v)
+                return negative_errno();
+        if (len == 0 || len >= size || strlen(v) != len || !vm_name_is_valid(v))
+                return log_warning_errno(-EINVAL, "%s is not a valid VM name; ignoring domain %u.", path, domid);
+        memcpy(buf, v, len + 1);
+        return 0;
 }

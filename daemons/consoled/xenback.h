@@ -29,7 +29,12 @@ XenBack *xenback_free(XenBack *b);
 
 /* Deliver input to a domain's vkbd (dropped, with a debug line, when it has none). */
 int xenback_send_key(XenBack *b, uint32_t domid, uint32_t keycode, bool pressed);
-int xenback_send_pointer(XenBack *b, uint32_t domid, int32_t x, int32_t y, int32_t wheel);
+/* x, y in the domain's framebuffer pixels (of a w x h framebuffer), scaled here to the
+ * absolute range advertised to the frontend. */
+int xenback_send_pointer(XenBack *b, uint32_t domid, int32_t x, int32_t y, uint32_t w, uint32_t h,
+                         int32_t wheel);
+/* The domain's name from xenstore (toolstack-written), checked with vm_name_is_valid(). */
+int xenback_domain_name(XenBack *b, uint32_t domid, char *buf, size_t size);
 
 /* The mapped framebuffer of a domain and its mode in force; NULL when none. */
 const uint8_t *xenback_framebuffer(XenBack *b, uint32_t domid, FbMode *ret_mode, size_t *ret_size);
