@@ -182,3 +182,15 @@ bool display_to_surface(Display *d, int32_t sx, int32_t sy, int32_t *ret_x, int3
         *ret_y = (int32_t) ((int64_t) (sy - d->dst.y) * d->tex_mode.height / d->dst.h);
         return true;
 }
+
+int display_read_pixel(Display *d, int32_t x, int32_t y, uint32_t *ret_rgb) {
+        SDL_Rect r = { x, y, 1, 1 };
+        uint32_t px = 0;
+
+        if (x < 0 || y < 0 || x >= d->w || y >= d->h)
+                return -EINVAL;
+        if (SDL_RenderReadPixels(d->renderer, &r, SDL_PIXELFORMAT_RGB888, &px, 4) < 0)
+                return log_debug_errno(-EIO, "Failed to read the screen back: %s", SDL_GetError());
+        *ret_rgb = px & 0xffffff;
+        return 0;
+}

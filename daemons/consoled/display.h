@@ -26,3 +26,5 @@ int display_present_lock(Display *d, size_t prompt_len, unsigned failed);
 int display_present_blank(Display *d);
 /* Map a screen position to the last presented framebuffer's pixels; false when outside. */
 bool display_to_surface(Display *d, int32_t sx, int32_t sy, int32_t *ret_x, int32_t *ret_y);
+/* The colour (0xRRGGBB) at a screen position of what was last presented (tests, screenshots). */
+int display_read_pixel(Display *d, int32_t x, int32_t y, uint32_t *ret_rgb);
