@@ -306,6 +306,17 @@ static int dev_frontend_path(XenBack *b, Dev *d) {
 
         if (d->fe_path[0])
                 return 0;
+        if (d->type == DEV_VKBD) {
+                _cleanup_free_ char *bt = NULL;
+                unsigned bt_len = 0;
+
+                /* libxl writes backend-type: "qemu" devices belong to a device model. */
+                bt = xs_get(b, d->be_path, "backend-type", &bt_len);
+                if (bt && !(bt_len == 5 && memcmp(bt, "linux", 5) == 0)) {
+                        log_debug("%s: backend-type is not \"linux\"; not ours.", d->be_path);
+                        return -EREMOTE;
+                }
+        }
         fe = xs_get(b, d->be_path, "frontend", &len);
         if (!fe)
                 return -ENOENT;
