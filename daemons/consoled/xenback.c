@@ -37,7 +37,7 @@ typedef struct Dev {
         uint32_t domid, devid;
         char be_path[256];
         char fe_path[128];
-        bool fe_watched, seen, fresh, failed;
+        bool fe_watched, seen, fresh, failed, ignored;
 
         void *page;
         bool page_granted;
@@ -306,6 +306,8 @@ static int dev_frontend_path(XenBack *b, Dev *d) {
 
         if (d->fe_path[0])
                 return 0;
+        if (d->ignored)
+                return -EPERM;
         if (d->type == DEV_VKBD) {
                 _cleanup_free_ char *bt = NULL;
                 unsigned bt_len = 0;
@@ -314,6 +316,7 @@ static int dev_frontend_path(XenBack *b, Dev *d) {
                 bt = xs_get(b, d->be_path, "backend-type", &bt_len);
                 if (bt && !(bt_len == 5 && memcmp(bt, "linux", 5) == 0)) {
                         log_debug("%s: backend-type is not \"linux\"; not ours.", d->be_path);
+                        d->ignored = true;
                         return -EREMOTE;
                 }
         }
@@ -323,9 +326,11 @@ static int dev_frontend_path(XenBack *b, Dev *d) {
         /* Written by the toolstack, but checked all the same: only the domain's own device. */
         snprintf(expect, sizeof(expect), "/local/domain/%u/device/%s/%u", d->domid,
                  dev_type_name[d->type], d->devid);
-        if (len != strlen(expect) || memcmp(fe, expect, len) != 0)
+        if (len != strlen(expect) || memcmp(fe, expect, len) != 0) {
+                d->ignored = true;
                 return log_warning_errno(-EPERM, "%s: frontend node \"%.*s\" is not %s; ignoring the device.",
                                          d->be_path, (int) MIN(len, 100u), fe, expect);
+        }
         snprintf(d->fe_path, sizeof(d->fe_path), "%s", expect);
         if (!xs_watch(b->xs, d->fe_path, XS_TOKEN))
                 return log_warning_errno(negative_errno(), "Failed to watch %s: %m", d->fe_path);
@@ -510,6 +515,8 @@ static int on_evtchn(sd_event_source *s, int fd, uint32_t revents, void *userdat
 XenBack *xenback_free(XenBack *b) {
         if (!b)
                 return NULL;
+        /* No callbacks into a caller that is tearing down too. */
+        b->hooks = (XenBackHooks) {};
         while (b->devs) {
                 Dev *d = b->devs;
                 b->devs = d->next;
