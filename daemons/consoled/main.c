@@ -5,6 +5,7 @@
  * display (SDL2 kmsdrm), input (libinput), bus (org.cairn.Console1). */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@ static const char *arg_video_driver = "kmsdrm";
 static const char *arg_seat = "seat0";
 static bool arg_display = true;
 static bool arg_xen = true;
+static uint64_t arg_idle_lock_usec = 10 * 60 * 1000000ULL;
 
 typedef struct Server {
         sd_bus *bus;
@@ -38,6 +40,7 @@ typedef struct Server {
         LockPw pw;
         double cursor_x, cursor_y;
         int64_t shown_domid;
+        sd_event_source *idle;
 } Server;
 
 static void help(void) {
@@ -56,13 +59,15 @@ static void help(void) {
                "     --seat SEAT             udev seat for input devices (default seat0)\n"
                "     --no-display            No display and no input devices (bus and back end only)\n"
                "     --no-xen                No PV back end (display, input and bus only)\n"
+               "     --idle-lock SECONDS     Lock after this long without input (default 600;\n"
+               "                             0: never; needs the passphrase file)\n"
                "     --log-level LEVEL       err, warning, notice, info (default) or debug\n",
                LOCKPW_DEFAULT_PATH);
 }
 
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_PASSPHRASE_FILE, ARG_VIDEO_DRIVER, ARG_SEAT, ARG_NO_DISPLAY,
-               ARG_NO_XEN, ARG_LOG_LEVEL };
+               ARG_NO_XEN, ARG_IDLE_LOCK, ARG_LOG_LEVEL };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -71,6 +76,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "seat", required_argument, NULL, ARG_SEAT },
                 { "no-display", no_argument, NULL, ARG_NO_DISPLAY },
                 { "no-xen", no_argument, NULL, ARG_NO_XEN },
+                { "idle-lock", required_argument, NULL, ARG_IDLE_LOCK },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 {}
         };
@@ -99,6 +105,16 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_NO_XEN:
                         arg_xen = false;
                         break;
+                case ARG_IDLE_LOCK: {
+                        uint64_t secs;
+
+                        if (parse_u64(optarg, &secs) < 0 || secs > 7 * 24 * 3600) {
+                                log_error("--idle-lock takes seconds (0 to 604800), not \"%s\".", optarg);
+                                return -EINVAL;
+                        }
+                        arg_idle_lock_usec = secs * 1000000ULL;
+                        break;
+                }
                 case ARG_LOG_LEVEL:
                         l = log_level_from_string(optarg);
                         if (l < 0) {
@@ -235,17 +251,40 @@ static void fb_update(uint32_t domid, uint32_t x, uint32_t y, uint32_t w, uint32
                 (void) display_present_fb(s->display, fb, size, &mode, x, y, w, h);
 }
 
+/* ---- idle lock: one timer, pushed back by every input event ---- */
+
+static int on_idle(sd_event_source *es, uint64_t usec, void *userdata) {
+        Server *s = userdata;
+
+        if (!console_locked(s->console)) {
+                log_info("No input for %" PRIu64 " s: locking.", arg_idle_lock_usec / 1000000);
+                (void) console_lock(s->console);
+        }
+        return 0;
+}
+
+static void activity(Server *s) {
+        uint64_t now;
+
+        if (!s->idle || sd_event_now(sd_event_source_get_event(s->idle), CLOCK_MONOTONIC, &now) < 0)
+                return;
+        (void) sd_event_source_set_time(s->idle, now + arg_idle_lock_usec);
+        (void) sd_event_source_set_enabled(s->idle, SD_EVENT_ONESHOT);
+}
+
 /* ---- input ---- */
 
 static void on_key(uint32_t code, bool pressed, void *userdata) {
         Server *s = userdata;
 
+        activity(s);
         console_key(s->console, code, pressed);
 }
 
 static void pointer_at(Server *s, int32_t wheel) {
         int32_t x, y;
 
+        activity(s);
         if (display_to_surface(s->display, (int32_t) s->cursor_x, (int32_t) s->cursor_y, &x, &y))
                 console_pointer(s->console, x, y, wheel);
 }
@@ -355,12 +394,22 @@ static int run(void) {
                         goto out;
         }
 
+        if (arg_idle_lock_usec > 0 && hooks.check_passphrase) {
+                r = sd_event_add_time_relative(event, &s.idle, CLOCK_MONOTONIC, arg_idle_lock_usec,
+                                               100 * 1000, on_idle, &s);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to set up the idle lock: %m");
+                        goto out;
+                }
+        }
+
         (void) sd_notify(false, "READY=1\nSTATUS=Serving the console.");
         r = sd_event_loop(event);
         (void) sd_notify(false, "STOPPING=1");
         if (r < 0)
                 log_error_errno(r, "Event loop failed: %m");
 out:
+        s.idle = sd_event_source_disable_unref(s.idle);
         s.bus = NULL;
         s.xen = xenback_free(s.xen);
         input = input_free(input);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # cairn-consoled itself on a private dbus-daemon, without Xen and on SDL's dummy
 # video driver: the bus API answers, Lock works with a passphrase file and is
-# refused without one, and the idle daemon uses no CPU (no busy loop).
+# refused without one, the idle lock fires, and the idle daemon uses no CPU
+# (no busy loop).
 # Usage: daemon-bus.sh CAIRN-CONSOLED
 set -euo pipefail
 
@@ -49,7 +50,7 @@ call() {
 }
 
 start() {
-	"$consoled" --no-xen --video-driver dummy --passphrase-file "$1" >"$tmp/log" 2>&1 &
+	"$consoled" --no-xen --video-driver dummy --passphrase-file "$@" >"$tmp/log" 2>&1 &
 	pid=$!
 	pids+=("$pid")
 	for _ in $(seq 50); do
@@ -93,4 +94,15 @@ after=$((st[13] + st[14]))
 [ $((after - before)) -le 3 ] || fail "idle daemon used $((after - before)) ticks in 3 s"
 echo "idle CPU: $((after - before)) ticks in 3 s; RSS: $(awk '/VmRSS/ {print $2, $3}' "/proc/$pid/status")"
 stop
+
+# Idle lock: with no input for a second, the console locks by itself.
+start "$tmp/hash" --idle-lock 1
+out=$(call org.freedesktop.DBus.Properties.Get string:org.cairn.Console1 string:Locked)
+grep -q 'boolean false' <<<"$out" || fail "Locked at start: $out"
+sleep 2
+out=$(call org.freedesktop.DBus.Properties.Get string:org.cairn.Console1 string:Locked)
+grep -q 'boolean true' <<<"$out" || fail "not locked after 2 s idle with --idle-lock 1: $out"
+grep -q 'No input for 1 s: locking' "$tmp/log" || fail "no idle-lock line in the log"
+stop
+"$consoled" --idle-lock soon >/dev/null 2>&1 && fail "--idle-lock soon was accepted"
 echo "PASS"
