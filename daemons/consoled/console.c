@@ -26,6 +26,7 @@ struct Console {
         char pass[CONSOLE_PASS_MAX + 1];
         size_t pass_len;
         unsigned failed;
+        uint64_t backoff_until;
 };
 
 int console_new(const ConsoleHooks *hooks, void *userdata, Console **ret) {
@@ -160,6 +161,15 @@ unsigned console_failed_attempts(Console *c) {
         return c->failed;
 }
 
+uint64_t console_backoff_remaining(Console *c) {
+        uint64_t now;
+
+        if (!c->hooks.now_usec || c->backoff_until == 0)
+                return 0;
+        now = c->hooks.now_usec(c->userdata);
+        return now >= c->backoff_until ? 0 : c->backoff_until - now;
+}
+
 static void prompt_clear(Console *c) {
         erase_memory(c->pass, sizeof(c->pass));
         c->pass_len = 0;
@@ -173,7 +183,6 @@ int console_lock(Console *c) {
         release_delivered(c);
         prompt_clear(c);
         c->locked = true;
-        c->failed = 0;
         if (c->hooks.lock_changed)
                 c->hooks.lock_changed(true, c->userdata);
         redraw(c);
@@ -189,10 +198,18 @@ static void prompt_submit(Console *c) {
         if (r > 0) {
                 c->locked = false;
                 c->failed = 0;
+                c->backoff_until = 0;
                 if (c->hooks.lock_changed)
                         c->hooks.lock_changed(false, c->userdata);
-        } else
+        } else {
                 c->failed++;
+                if (c->failed >= CONSOLE_BACKOFF_FREE_ATTEMPTS && c->hooks.now_usec) {
+                        unsigned n = MIN(c->failed - CONSOLE_BACKOFF_FREE_ATTEMPTS, 6u);
+                        uint64_t wait = MIN(1000000ULL << n, CONSOLE_BACKOFF_MAX_USEC);
+
+                        c->backoff_until = c->hooks.now_usec(c->userdata) + wait;
+                }
+        }
         redraw(c);
 }
 
@@ -225,6 +242,9 @@ char console_key_to_char(uint32_t k, bool shift) {
 static void prompt_key(Console *c, uint32_t k) {
         char ch;
 
+        /* Backing off after wrong passphrases: the prompt takes nothing. */
+        if (console_backoff_remaining(c) > 0)
+                return;
         switch (k) {
         case KEY_ENTER:
         case KEY_KPENTER:

@@ -47,7 +47,14 @@ typedef struct ConsoleHooks {
         void (*redraw)(void *userdata);
         /* Check a passphrase typed at the lock prompt: 1 right, 0 wrong, <0 error. */
         int (*check_passphrase)(const char *pass, void *userdata);
+        /* CLOCK_MONOTONIC in microseconds; without it there is no back-off. */
+        uint64_t (*now_usec)(void *userdata);
 } ConsoleHooks;
+
+/* After this many wrong passphrases in a row the prompt takes no input for 1 s,
+ * then 2, 4 ... up to CONSOLE_BACKOFF_MAX_USEC after each further wrong one. */
+#define CONSOLE_BACKOFF_FREE_ATTEMPTS 3
+#define CONSOLE_BACKOFF_MAX_USEC (60ULL * 1000000ULL)
 
 int console_new(const ConsoleHooks *hooks, void *userdata, Console **ret);
 Console *console_free(Console *c);
@@ -68,6 +75,8 @@ bool console_locked(Console *c);
 int console_lock(Console *c);
 size_t console_prompt_length(Console *c);
 unsigned console_failed_attempts(Console *c);
+/* Microseconds until the prompt takes input again (0: it does now). */
+uint64_t console_backoff_remaining(Console *c);
 
 /* Input from the physical devices. */
 void console_key(Console *c, uint32_t keycode, bool pressed);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
@@ -213,6 +214,13 @@ static int check_passphrase(const char *pass, void *userdata) {
         return r;
 }
 
+static uint64_t now_usec(void *userdata) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
 /* ---- back-end hooks ---- */
 
 static void fb_state(uint32_t domid, bool connected, bool failed, const FbMode *mode, void *userdata) {
@@ -324,6 +332,7 @@ static int run(void) {
                 .focus_changed = focus_changed,
                 .lock_changed = lock_changed,
                 .redraw = redraw,
+                .now_usec = now_usec,
         };
         static const XenBackHooks xen_hooks = { .fb_state = fb_state, .fb_update = fb_update };
         static const InputHandlers input_handlers = {

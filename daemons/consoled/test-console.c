@@ -47,8 +47,16 @@ static void lock_changed(bool locked, void *userdata) {
         lock_state = locked;
 }
 
+static unsigned n_checks;
+static uint64_t fake_now;
+
 static int check_passphrase(const char *pass, void *userdata) {
+        n_checks++;
         return strcmp(pass, "Open 5esame!") == 0;
+}
+
+static uint64_t now_usec(void *userdata) {
+        return fake_now;
 }
 
 static const ConsoleHooks hooks = {
@@ -57,12 +65,14 @@ static const ConsoleHooks hooks = {
         .focus_changed = focus_changed,
         .lock_changed = lock_changed,
         .check_passphrase = check_passphrase,
+        .now_usec = now_usec,
 };
 
 static Console *c;
 
 static int setup(void **state) {
-        n_sent = n_pointer = n_focus_changes = 0;
+        n_sent = n_pointer = n_focus_changes = n_checks = 0;
+        fake_now = 1000000;
         last_focus[0] = 0;
         lock_state = false;
         assert_int_equal(console_new(&hooks, NULL, &c), 0);
@@ -267,6 +277,50 @@ static void test_lock(void **state) {
         assert_balanced();
 }
 
+static void test_backoff(void **state) {
+        assert_int_equal(console_lock(c), 0);
+        /* Three free attempts. */
+        for (int i = 0; i < 3; i++) {
+                type("guess");
+                tap(KEY_ENTER);
+        }
+        assert_int_equal(n_checks, 3);
+        assert_int_equal(console_failed_attempts(c), 3);
+        assert_int_equal(console_backoff_remaining(c), 1000000);
+        /* While backing off the prompt takes nothing, not even the right one. */
+        type("Open 5esame!");
+        assert_int_equal(console_prompt_length(c), 0);
+        tap(KEY_ENTER);
+        assert_int_equal(n_checks, 3);
+        assert_true(console_locked(c));
+        /* A second later it does; another wrong one doubles the wait. */
+        fake_now += 1000000;
+        assert_int_equal(console_backoff_remaining(c), 0);
+        type("guess");
+        tap(KEY_ENTER);
+        assert_int_equal(n_checks, 4);
+        assert_int_equal(console_backoff_remaining(c), 2000000);
+        fake_now += 1999999;
+        type("x");
+        assert_int_equal(console_prompt_length(c), 0);
+        fake_now += 1;
+        /* Capped at a minute however many. */
+        for (int i = 0; i < 20; i++) {
+                fake_now += CONSOLE_BACKOFF_MAX_USEC;
+                type("guess");
+                tap(KEY_ENTER);
+        }
+        assert_int_equal(console_backoff_remaining(c), CONSOLE_BACKOFF_MAX_USEC);
+        fake_now += CONSOLE_BACKOFF_MAX_USEC;
+        type("Open 5esame!");
+        tap(KEY_ENTER);
+        assert_false(console_locked(c));
+        /* The count starts over with the next lock. */
+        assert_int_equal(console_failed_attempts(c), 0);
+        assert_int_equal(console_backoff_remaining(c), 0);
+        assert_int_equal(n_sent, 0);
+}
+
 static void test_lock_without_passphrase(void **state) {
         Console *d;
         ConsoleHooks h = hooks;
@@ -315,6 +369,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_sak, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_switch_hotkeys, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_backoff, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lock_without_passphrase, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_surfaces, setup, teardown),
         };
