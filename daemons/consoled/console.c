@@ -98,7 +98,14 @@ int console_surface_set(Console *c, const char *name, int64_t domid, uint32_t wi
         if (!s) {
                 if (c->n_surfaces >= CONSOLE_MAX_SURFACES)
                         return -E2BIG;
-                s = &c->surfaces[c->n_surfaces++];
+                if (strcmp(name, CONSOLE_UIVM) == 0) {
+                        /* The UIVM is always first: Ctrl+Alt+F1. */
+                        memmove(c->surfaces + 1, c->surfaces, c->n_surfaces * sizeof(Surface));
+                        s = &c->surfaces[0];
+                } else
+                        s = &c->surfaces[c->n_surfaces];
+                c->n_surfaces++;
+                *s = (Surface) {};
                 snprintf(s->name, sizeof(s->name), "%s", name);
         }
         /* A domain that went away must not keep keys held down. */

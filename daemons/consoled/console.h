@@ -59,7 +59,8 @@ typedef struct ConsoleHooks {
 int console_new(const ConsoleHooks *hooks, void *userdata, Console **ret);
 Console *console_free(Console *c);
 
-/* Add or update a surface (by name); the first is the UIVM's. */
+/* Add or update a surface (by name).  The UIVM's is always first, the others in
+ * the order they appeared (that is ListSurfaces' order and Ctrl+Alt+F<n>'s). */
 int console_surface_set(Console *c, const char *name, int64_t domid, uint32_t width,
                         uint32_t height, SurfaceState state);
 int console_surface_remove(Console *c, const char *name);

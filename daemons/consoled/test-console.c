@@ -341,6 +341,24 @@ static void test_surfaces(void **state) {
         assert_int_equal(console_surface_set(c, "bad name", 7, 0, 0, SURFACE_WAITING), -EINVAL);
         assert_int_equal(console_surface_set(c, "x", 7, 0, 0, 9), -EINVAL);
 
+        /* The UIVM sorts first even when it shows up last. */
+        {
+                Console *d;
+                const Surface *t;
+
+                assert_int_equal(console_new(&hooks, NULL, &d), 0);
+                assert_int_equal(console_surface_set(d, "web", 6, 1, 1, SURFACE_CONNECTED), 0);
+                assert_string_equal(console_focused(d), "");
+                assert_int_equal(console_surface_set(d, "work", 5, 1, 1, SURFACE_CONNECTED), 0);
+                assert_int_equal(console_surface_set(d, "uivm", 1, 1, 1, SURFACE_CONNECTED), 0);
+                assert_int_equal(console_surfaces(d, &t), 3);
+                assert_string_equal(t[0].name, "uivm");
+                assert_string_equal(t[1].name, "web");
+                assert_string_equal(t[2].name, "work");
+                assert_string_equal(console_focused(d), "uivm");
+                console_free(d);
+        }
+
         /* The focused VM goes away: the UIVM comes forward, held keys are released. */
         assert_int_equal(console_focus(c, "work"), 0);
         console_key(c, KEY_E, true);
