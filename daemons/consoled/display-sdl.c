@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <SDL.h>
+#include <SDL_ttf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@ struct Display {
         FbMode tex_mode;
         int w, h;
         SDL_Rect dst;          /* where the surface lands on screen */
+        TTF_Font *title, *body; /* NULL without the font: the lock screen has no words then */
 };
 
 /* Calm palette: the lock screen is dom0's, and looks it. */
@@ -59,6 +61,13 @@ int display_open(const char *driver, Display **ret) {
                 return -ENODEV;
         }
         SDL_GetRendererOutputSize(d->renderer, &d->w, &d->h);
+        if (TTF_Init() == 0) {
+                d->title = TTF_OpenFont(DISPLAY_FONT, MAX(18, d->h / 24));
+                d->body = TTF_OpenFont(DISPLAY_FONT, MAX(12, d->h / 48));
+        }
+        if (!d->title || !d->body)
+                log_warning("No font (%s: %s); the lock screen will have no text.", DISPLAY_FONT,
+                            TTF_GetError());
         SDL_ShowCursor(SDL_DISABLE);
         log_info("Display %s: %dx%d.", SDL_GetCurrentVideoDriver(), d->w, d->h);
         *ret = d;
@@ -70,6 +79,12 @@ Display *display_free(Display *d) {
                 return NULL;
         if (d->texture)
                 SDL_DestroyTexture(d->texture);
+        if (d->title)
+                TTF_CloseFont(d->title);
+        if (d->body)
+                TTF_CloseFont(d->body);
+        if (TTF_WasInit())
+                TTF_Quit();
         if (d->renderer)
                 SDL_DestroyRenderer(d->renderer);
         if (d->window)
@@ -141,7 +156,29 @@ int display_present_fb(Display *d, const uint8_t *fb, size_t fb_size, const FbMo
         return 0;
 }
 
-int display_present_lock(Display *d, size_t prompt_len, unsigned failed) {
+/* One line of text centred on cx, top at y. */
+static void draw_text(Display *d, TTF_Font *font, const char *text, SDL_Color color, int cx, int y) {
+        SDL_Surface *surf;
+        SDL_Texture *tex;
+        SDL_Rect r;
+
+        if (!font)
+                return;
+        surf = TTF_RenderUTF8_Blended(font, text, color);
+        if (!surf)
+                return;
+        tex = SDL_CreateTextureFromSurface(d->renderer, surf);
+        if (tex) {
+                r = (SDL_Rect) { cx - surf->w / 2, y, surf->w, surf->h };
+                SDL_RenderCopy(d->renderer, tex, NULL, &r);
+                SDL_DestroyTexture(tex);
+        }
+        SDL_FreeSurface(surf);
+}
+
+int display_present_lock(Display *d, size_t prompt_len, unsigned failed, bool waiting) {
+        static const SDL_Color fg = { 0xd8, 0xde, 0xe9, 255 }, dim = { 0x81, 0x8a, 0x99, 255 },
+                               red = { 0xbf, 0x61, 0x6a, 255 };
         int cx = d->w / 2, cy = d->h / 2, box_w = MIN(d->w - 40, 480);
         SDL_Rect box = { cx - box_w / 2, cy - 40, box_w, 80 };
         SDL_Rect lock_body = { cx - 30, cy - 170, 60, 50 };
@@ -169,6 +206,14 @@ int display_present_lock(Display *d, size_t prompt_len, unsigned failed) {
                 SDL_SetRenderDrawColor(d->renderer, 0xbf, 0x61, 0x6a, 255);
                 SDL_RenderFillRect(d->renderer, &bar);
         }
+        draw_text(d, d->title, "This computer is locked", fg, cx, cy - 110);
+        draw_text(d, d->body, "Type the passphrase and press Enter", dim, cx, box.y + box.h + 40);
+        if (waiting)
+                draw_text(d, d->body, "Wrong passphrase. Wait a moment before trying again.", red, cx,
+                          box.y + box.h + 40 + (d->body ? TTF_FontLineSkip(d->body) : 0) + 8);
+        else if (failed > 0)
+                draw_text(d, d->body, "Wrong passphrase", red, cx,
+                          box.y + box.h + 40 + (d->body ? TTF_FontLineSkip(d->body) : 0) + 8);
         SDL_RenderPresent(d->renderer);
         return 0;
 }
@@ -193,4 +238,18 @@ int display_read_pixel(Display *d, int32_t x, int32_t y, uint32_t *ret_rgb) {
                 return log_debug_errno(-EIO, "Failed to read the screen back: %s", SDL_GetError());
         *ret_rgb = px & 0xffffff;
         return 0;
+}
+
+int display_screenshot(Display *d, const char *path) {
+        SDL_Surface *s;
+        int r = 0;
+
+        s = SDL_CreateRGBSurfaceWithFormat(0, d->w, d->h, 32, SDL_PIXELFORMAT_RGB888);
+        if (!s)
+                return -ENOMEM;
+        if (SDL_RenderReadPixels(d->renderer, NULL, SDL_PIXELFORMAT_RGB888, s->pixels, s->pitch) < 0 ||
+            SDL_SaveBMP(s, path) < 0)
+                r = log_error_errno(-EIO, "Failed to save %s: %s", path, SDL_GetError());
+        SDL_FreeSurface(s);
+        return r;
 }

@@ -20,11 +20,17 @@ void display_size(Display *d, uint32_t *ret_w, uint32_t *ret_h);
 /* Copy a rectangle of a guest framebuffer (mapped, fb_size bytes, in mode) and present. */
 int display_present_fb(Display *d, const uint8_t *fb, size_t fb_size, const FbMode *mode,
                        uint32_t x, uint32_t y, uint32_t w, uint32_t h);
-/* dom0's lock screen: one dot per typed character, a red bar after a wrong passphrase. */
-int display_present_lock(Display *d, size_t prompt_len, unsigned failed);
+/* The lock screen's words (fonts-dejavu-core); without the file it has none. */
+#define DISPLAY_FONT "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+/* dom0's lock screen: one dot per typed character, a red bar and words after a wrong
+ * passphrase, and a request to wait while backing off. */
+int display_present_lock(Display *d, size_t prompt_len, unsigned failed, bool waiting);
 /* Nothing to show (the focused VM has no framebuffer yet). */
 int display_present_blank(Display *d);
 /* Map a screen position to the last presented framebuffer's pixels; false when outside. */
 bool display_to_surface(Display *d, int32_t sx, int32_t sy, int32_t *ret_x, int32_t *ret_y);
 /* The colour (0xRRGGBB) at a screen position of what was last presented (tests, screenshots). */
 int display_read_pixel(Display *d, int32_t x, int32_t y, uint32_t *ret_rgb);
+/* Save what was last presented as a BMP (tests, pictures for the docs). */
+int display_screenshot(Display *d, const char *path);

@@ -151,7 +151,8 @@ static void redraw(void *userdata) {
                 return;
         if (console_locked(s->console)) {
                 (void) display_present_lock(s->display, console_prompt_length(s->console),
-                                            console_failed_attempts(s->console));
+                                            console_failed_attempts(s->console),
+                                            console_backoff_remaining(s->console) > 0);
                 return;
         }
         f = focused_surface(s);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "display.h"
 
@@ -92,14 +93,14 @@ static void test_fb_letterbox_16(void **state) {
 static void test_lock_screen(void **state) {
         uint32_t dot, bar;
 
-        assert_int_equal(display_present_lock(d, 3, 0), 0);
+        assert_int_equal(display_present_lock(d, 3, 0, false), 0);
         /* Dots at box.x + 20 + i * 20 (box 480 wide, centred), on the centre line. */
         dot = px(512 - 240 + 20 + 2 * 20 + 6, 384);
         assert_int_equal(dot, 0x88c0d0);
         assert_int_equal(px(512 - 240 + 20 + 3 * 20 + 6, 384), 0x2e3440);   /* no fourth dot */
         assert_int_equal(px(512, 384 + 40 + 16 + 4), BG);                    /* no error bar */
 
-        assert_int_equal(display_present_lock(d, 0, 1), 0);
+        assert_int_equal(display_present_lock(d, 0, 1, false), 0);
         assert_int_equal(px(512 - 240 + 20 + 6, 384), 0x2e3440);            /* prompt cleared */
         bar = px(512, 384 + 40 + 16 + 4);
         assert_int_equal(bar, 0xbf616a);
@@ -108,11 +109,38 @@ static void test_lock_screen(void **state) {
         assert_int_equal(px(512, 384), BG);
 }
 
+/* Pixels of colour rgb in a band of the screen (text is anti-aliased: count exact hits). */
+static unsigned count_in_band(int32_t y0, int32_t y1, uint32_t rgb) {
+        unsigned n = 0;
+
+        for (int32_t y = y0; y < y1; y++)
+                for (int32_t x = 0; x < 1024; x += 2)
+                        n += px(x, y) == rgb;
+        return n;
+}
+
+static void test_lock_words(void **state) {
+        unsigned red_words, none;
+
+        if (access(DISPLAY_FONT, R_OK) < 0)
+                skip();
+        /* The title band above the padlock's box is not empty. */
+        assert_int_equal(display_present_lock(d, 0, 0, false), 0);
+        assert_true(count_in_band(384 - 110, 384 - 110 + 32, 0xd8dee9) > 20);
+        /* "Wrong passphrase" in red under the hint only after a wrong one. */
+        none = count_in_band(384 + 40 + 40 + 20, 384 + 40 + 40 + 60, 0xbf616a);
+        assert_int_equal(display_present_lock(d, 0, 1, false), 0);
+        red_words = count_in_band(384 + 40 + 40 + 20, 384 + 40 + 40 + 60, 0xbf616a);
+        assert_int_equal(none, 0);
+        assert_true(red_words > 10);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_fb_32),
                 cmocka_unit_test(test_fb_letterbox_16),
                 cmocka_unit_test(test_lock_screen),
+                cmocka_unit_test(test_lock_words),
         };
         int r;
 
