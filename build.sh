@@ -37,7 +37,7 @@ EOF
 DEPS=(
 	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 	libcmocka-dev libtss2-dev libcryptsetup-dev libsystemd-dev libxen-dev libssl-dev
-	libjson-c-dev zlib1g-dev libsdl2-dev libsdl2-ttf-dev libinput-dev libudev-dev libpng-dev fonts-dejavu-core
+	libjson-c-dev zlib1g-dev libcrypt-dev libsdl2-dev libsdl2-ttf-dev libinput-dev libudev-dev libpng-dev fonts-dejavu-core
 	mmdebstrap squashfs-tools cryptsetup-bin dosfstools mtools xorriso
 	grub-common grub-efi-amd64-bin grub-pc-bin
 	qemu-system-x86 qemu-system-gui qemu-utils ovmf seabios swtpm swtpm-tools tpm2-tools
