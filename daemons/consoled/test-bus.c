@@ -18,6 +18,7 @@
 #include "bus.h"
 #include "console.h"
 #include "log.h"
+#include "test-dbus.h"
 #include "util.h"
 
 static const char *xml_path;
@@ -139,44 +140,12 @@ static int get_locked(void) {
 }
 
 static int setup(void **state) {
-        char conf[512], addr[512] = "";
-        FILE *f;
-        int pipefd[2];
-        ssize_t n;
+        char addr[512] = "";
 
-        if (access("/usr/bin/dbus-daemon", X_OK) < 0) {
-                fprintf(stderr, "SKIP: dbus-daemon is not installed\n");
-                exit(77);
-        }
+        test_dbus_require();
         assert_non_null(mkdtemp(tmpdir));
-        snprintf(conf, sizeof(conf), "%s/bus.conf", tmpdir);
-        f = fopen(conf, "w");
-        assert_non_null(f);
-        fprintf(f, "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-                   " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-                   "<busconfig><type>system</type><listen>unix:path=%s/bus</listen>\n"
-                   "<auth>EXTERNAL</auth>\n"
-                   "<policy context=\"default\"><allow user=\"*\"/><allow own=\"*\"/>\n"
-                   "<allow send_destination=\"*\"/><allow receive_sender=\"*\"/></policy></busconfig>\n",
-                tmpdir);
-        fclose(f);
-
-        assert_int_equal(pipe(pipefd), 0);
-        dbus_pid = fork();
-        assert_true(dbus_pid >= 0);
-        if (dbus_pid == 0) {
-                dup2(pipefd[1], 1);
-                close(pipefd[0]);
-                execl("/usr/bin/dbus-daemon", "dbus-daemon", "--config-file", conf, "--nofork",
-                      "--nopidfile", "--print-address=1", (char *) NULL);
-                _exit(127);
-        }
-        close(pipefd[1]);
-        n = read(pipefd[0], addr, sizeof(addr) - 1);
-        close(pipefd[0]);
-        assert_true(n > 0);
-        addr[n] = 0;
-        strstrip(addr);
+        dbus_pid = test_dbus_spawn(tmpdir, NULL, addr, sizeof(addr));
+        assert_true(dbus_pid > 0);
         assert_int_equal(setenv("DBUS_SYSTEM_BUS_ADDRESS", addr, 1), 0);
 
         assert_true(sd_event_new(&event) >= 0);
@@ -208,10 +177,7 @@ static int teardown(void **state) {
         server = sd_bus_flush_close_unref(server);
         console = console_free(console);
         event = sd_event_unref(event);
-        if (dbus_pid > 0) {
-                kill(dbus_pid, SIGTERM);
-                waitpid(dbus_pid, NULL, 0);
-        }
+        test_dbus_stop(dbus_pid);
         snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
         return system(cmd) == 0 ? 0 : -1;
 }

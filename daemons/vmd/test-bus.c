@@ -21,6 +21,7 @@
 #include "fake-backend.h"
 #include "log.h"
 #include "manager.h"
+#include "test-dbus.h"
 #include "util.h"
 
 static const char *cairnctl_path, *xml_path;
@@ -198,10 +199,7 @@ static int on_props(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
 /* ---- setup: dbus-daemon, manager, bus ---- */
 
 static int setup(void **state) {
-        char conf[512], addr[512] = "";
-        FILE *f;
-        int pipefd[2];
-        ssize_t n;
+        char addr[512] = "";
         VmDef **defs;
         const char *texts[] = {
                 "name=ndvm\nkernel=/k\nmemory=192\n",
@@ -210,39 +208,10 @@ static int setup(void **state) {
         };
         sigset_t ss;
 
-        if (access("/usr/bin/dbus-daemon", X_OK) < 0) {
-                fprintf(stderr, "SKIP: dbus-daemon is not installed\n");
-                exit(77);
-        }
+        test_dbus_require();
         assert_non_null(mkdtemp(tmpdir));
-        snprintf(conf, sizeof(conf), "%s/bus.conf", tmpdir);
-        f = fopen(conf, "w");
-        assert_non_null(f);
-        fprintf(f, "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-                   " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-                   "<busconfig><type>system</type><listen>unix:path=%s/bus</listen>\n"
-                   "<auth>EXTERNAL</auth>\n"
-                   "<policy context=\"default\"><allow user=\"*\"/><allow own=\"*\"/>\n"
-                   "<allow send_destination=\"*\"/><allow receive_sender=\"*\"/></policy></busconfig>\n",
-                tmpdir);
-        fclose(f);
-
-        assert_int_equal(pipe(pipefd), 0);
-        dbus_pid = fork();
-        assert_true(dbus_pid >= 0);
-        if (dbus_pid == 0) {
-                dup2(pipefd[1], 1);
-                close(pipefd[0]);
-                execl("/usr/bin/dbus-daemon", "dbus-daemon", "--config-file", conf, "--nofork",
-                      "--nopidfile", "--print-address=1", (char *) NULL);
-                _exit(127);
-        }
-        close(pipefd[1]);
-        n = read(pipefd[0], addr, sizeof(addr) - 1);
-        close(pipefd[0]);
-        assert_true(n > 0);
-        addr[n] = 0;
-        strstrip(addr);
+        dbus_pid = test_dbus_spawn(tmpdir, NULL, addr, sizeof(addr));
+        assert_true(dbus_pid > 0);
         assert_int_equal(setenv("DBUS_SYSTEM_BUS_ADDRESS", addr, 1), 0);
 
         sigemptyset(&ss);
@@ -282,10 +251,7 @@ static int teardown(void **state) {
         server = sd_bus_flush_close_unref(server);
         manager = manager_free(manager);
         event = sd_event_unref(event);
-        if (dbus_pid > 0) {
-                kill(dbus_pid, SIGTERM);
-                waitpid(dbus_pid, NULL, 0);
-        }
+        test_dbus_stop(dbus_pid);
         snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
         return system(cmd) == 0 ? 0 : -1;
 }

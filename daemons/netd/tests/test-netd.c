@@ -26,6 +26,8 @@
 #include <cmocka.h>
 #include <systemd/sd-bus.h>
 
+#include "macro.h"
+#include "test-dbus.h"
 #include "util.h"
 
 #define NAME "org.cairn.Network1"
@@ -174,21 +176,12 @@ static bool wait_for(pred_fn pred, size_t *ret_n, Iface *ifs) {
 
 /* ---- setup ---- */
 
+/* The default policy of Debian's /usr/share/dbus-1/system.conf, then the shipped one. */
 static pid_t spawn_dbus(char *addr, size_t size) {
-        char conf[512];
-        int pipefd[2];
-        ssize_t n;
-        FILE *f;
+        _cleanup_free_ char *policy = NULL;
         pid_t pid;
 
-        snprintf(conf, sizeof(conf), "%s/bus.conf", tmpdir);
-        f = fopen(conf, "w");
-        assert_non_null(f);
-        fprintf(f, "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-                   " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-                   "<busconfig><type>system</type><listen>unix:path=%s/bus</listen>\n"
-                   "<auth>EXTERNAL</auth>\n"
-                   /* the default policy of Debian's /usr/share/dbus-1/system.conf */
+        assert_true(asprintf(&policy,
                    "<policy context=\"default\"><allow user=\"*\"/><deny own=\"*\"/>\n"
                    "<deny send_type=\"method_call\"/><allow send_type=\"signal\"/>\n"
                    "<allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
@@ -197,25 +190,10 @@ static pid_t spawn_dbus(char *addr, size_t size) {
                    "<allow receive_type=\"error\"/><allow receive_type=\"signal\"/>\n"
                    "<allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus\"/>\n"
                    "</policy>\n"
-                   "<include>%s</include></busconfig>\n",
-                tmpdir, arg_policy);
-        fclose(f);
-        assert_int_equal(pipe(pipefd), 0);
-        pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                dup2(pipefd[1], 1);
-                close(pipefd[0]);
-                execl("/usr/bin/dbus-daemon", "dbus-daemon", "--config-file", conf, "--nofork", "--nopidfile",
-                      "--nosyslog", "--print-address=1", (char *) NULL);
-                _exit(127);
-        }
-        close(pipefd[1]);
-        n = read(pipefd[0], addr, size - 1);
-        close(pipefd[0]);
-        assert_true(n > 0);
-        addr[n] = 0;
-        strstrip(addr);
+                   "<include>%s</include>\n",
+                   arg_policy) > 0);
+        pid = test_dbus_spawn(tmpdir, policy, addr, size);
+        assert_true(pid > 0);
         return pid;
 }
 
@@ -249,10 +227,7 @@ static int setup(void **state) {
                 printf("SKIP: needs root for a network namespace\n");
                 exit(77);
         }
-        if (access("/usr/bin/dbus-daemon", X_OK) < 0) {
-                printf("SKIP: /usr/bin/dbus-daemon is not installed (Debian package dbus-daemon)\n");
-                exit(77);
-        }
+        test_dbus_require();
         if (access(arg_ip, X_OK) < 0) {
                 printf("SKIP: %s is not installed (Debian package iproute2)\n", arg_ip);
                 exit(77);
@@ -310,10 +285,7 @@ static int teardown(void **state) {
                 kill(netd_pid, SIGTERM);
                 waitpid(netd_pid, &status, 0);
         }
-        if (dbus_pid > 0) {
-                kill(dbus_pid, SIGTERM);
-                waitpid(dbus_pid, NULL, 0);
-        }
+        test_dbus_stop(dbus_pid);
         snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
         if (system(cmd) != 0)
                 return -1;
