@@ -216,10 +216,6 @@ int configvol_unlock_tpm(const char *device, const char *name, const char *tcti,
         r = find_token(cd, &id, &t);
         if (r < 0)
                 return r;
-        if (t.pin && !pin) {
-                r = -ENOPKG; /* caller must ask for the PIN */
-                goto out;
-        }
         r = tpm2_context_new(tcti, &tpm);
         if (r < 0)
                 goto out;
@@ -236,6 +232,12 @@ int configvol_unlock_tpm(const char *device, const char *name, const char *tcti,
                         res.mismatch_mask |= 1u << i;
         if (res.mismatch_mask) {
                 r = -EKEYREJECTED;
+                goto out;
+        }
+        /* Only now: "a PIN is needed" means the measurements match and only the PIN is
+         * missing (the caller asks for it; nothing was tried, the TPM counted nothing). */
+        if (t.pin && !pin) {
+                r = -ENOPKG;
                 goto out;
         }
         r = tpm2_unseal(tpm, t.pcr_mask, &t.sealed, t.pin ? pin : NULL, &key, &key_size);

@@ -49,7 +49,9 @@ typedef struct configvol_unlock_result {
 } configvol_unlock_result;
 
 /* Unseal with the TPM and activate as name (NULL: only verify the key).  Errors as in
- * tpm2-util.h, plus -ENOENT (no token), -ENOKEY (the unsealed key does not open the volume). */
+ * tpm2-util.h, plus -ENOENT (no token), -ENOKEY (the unsealed key does not open the volume),
+ * -ENOPKG (the token needs a PIN and pin is NULL; returned only when the TPM is usable and
+ * the PCRs match, so it means "ask for the PIN", and nothing was tried). */
 int configvol_unlock_tpm(const char *device, const char *name, const char *tcti, const char *pin,
                          configvol_unlock_result *ret);
 /* -ENOKEY for a wrong passphrase. */

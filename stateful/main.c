@@ -6,7 +6,7 @@
  *   1 other error                                 6 TPM dictionary-attack lockout
  *   2 usage error                                 7 wrong PIN or wrong recovery passphrase
  *   3 no TPM                                      8 no cairn-tpm2 token on the volume
- *   4 TPM disabled / not started                  9 a PIN is needed (give --pin-file)
+ *   4 TPM disabled / not started                  9 only a PIN is needed: PCRs match (--pin-file)
  * Secrets are read from files ("-" = stdin), never from the command line, and never printed. */
 #include <errno.h>
 #include <fcntl.h>
@@ -170,7 +170,7 @@ static void tpm_error(int r, const configvol_unlock_result *res) {
                           res ? res->lockout.counter : 0, res ? res->lockout.max_tries : 0);
                 break;
         case -ENOPKG:
-                locked_line("a PIN is needed");
+                locked_line("a TPM PIN is needed (the measurements match)");
                 break;
         case -ENOENT:
                 locked_line("the volume has no TPM key (use the recovery passphrase)");
@@ -343,26 +343,204 @@ static int seal_this_boot(configvol_seal *s, meas_log *log) {
         return 0;
 }
 
-/* Interactive recovery at a terminal: ask for the recovery passphrase (echo off, up to
- * --attempts times), open the volume, then offer to reseal the key to this boot. Status
- * lines for the consoles go to stdout; nothing typed is ever printed. */
+/* A status line for the consoles (stdout): never anything that was typed. */
+static void status_line(const char *fmt, ...) _printf_(1, 2);
+static void status_line(const char *fmt, ...) {
+        va_list ap;
+
+        fputs("cairn: config recovery: ", stdout);
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        putchar('\n');
+        fflush(stdout);
+}
+
+#define PROMPT_PIN_MAX 256
+
+/* The TPM refuses every PIN for now: say so on the terminal and the consoles. */
+static void lockout_lines(int fd, const tpm2_lockout *l) {
+        uint64_t left = tpm2_lockout_remaining(l);
+        char when[64];
+
+        if (l->max_tries == 0 && l->counter == 0) /* the TPM did not tell */
+                snprintf(when, sizeof(when), "for now");
+        else if (left == UINT64_MAX || l->max_tries == 0)
+                snprintf(when, sizeof(when), "until its lockout is reset");
+        else
+                snprintf(when, sizeof(when), "for at most %llu s", (unsigned long long) left);
+        dprintf(fd, "  The TPM is in dictionary-attack lockout after %u failed PIN attempts: it\n"
+                    "  refuses every PIN %s (time counted while it is powered on).\n"
+                    "  Use the recovery passphrase.\n",
+                l->counter, when);
+        status_line("TPM lockout after %u failed PIN attempts (limit %u): PINs refused %s; "
+                    "asking for the recovery passphrase",
+                    l->counter, l->max_tries, when);
+}
+
+/* The TPM's dictionary-attack state (the connection is closed again before anyone is asked). */
+static int read_lockout(tpm2_lockout *ret) {
+        _cleanup_(tpm2_context_freep) tpm2_context *tpm = NULL;
+        int r;
+
+        r = tpm2_context_new(arg_tcti, &tpm);
+        if (r < 0)
+                return r;
+        return tpm2_get_lockout(tpm, ret);
+}
+
+/* The token wants a PIN and the measurements match: ask for the TPM PIN (up to --attempts
+ * times) and open the volume with it.  Returns 0 when it is open, -ENODATA when the
+ * recovery passphrase is to be asked instead (an empty line, lockout, too many wrong
+ * PINs, the TPM refused for another reason), other < 0 when the terminal fails. */
+static int prompt_pin(int fd, const char *tty) {
+        dprintf(fd, "\n  The config volume %s is locked: its key is sealed with a TPM PIN, and this\n"
+                    "  boot is the one it was sealed to.\n"
+                    "  Type the TPM PIN to open it (nothing is shown as you type).\n"
+                    "  Press Enter on an empty line to use the recovery passphrase instead.\n\n",
+                arg_device);
+        status_line("type the TPM PIN on %s (an empty line: the recovery passphrase)", tty);
+        for (unsigned i = 1; i <= arg_attempts; i++) {
+                _cleanup_(secret_freep) void *pin = NULL;
+                configvol_unlock_result res = {};
+                size_t size;
+                int r;
+
+                r = prompt_secret(fd, "  TPM PIN: ", PROMPT_PIN_MAX, (char **) &pin, &size);
+                if (r == -ENODATA) {
+                        dprintf(fd, "  No PIN: the recovery passphrase, then.\n");
+                        status_line("no PIN typed; asking for the recovery passphrase");
+                        return -ENODATA;
+                }
+                if (r == -E2BIG) {
+                        dprintf(fd, "  That is too long for a PIN.\n");
+                        continue;
+                }
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read from %s: %m", tty);
+                r = configvol_unlock_tpm(arg_device, arg_name, arg_tcti, pin, &res);
+                if (r >= 0) {
+                        dprintf(fd, "  The TPM released the key: the config volume is open.\n");
+                        status_line("opened with the TPM PIN");
+                        return 0;
+                }
+                if (r == -EACCES) {
+                        const tpm2_lockout *l = &res.lockout;
+
+                        if (l->max_tries > 0 && l->counter < l->max_tries) {
+                                unsigned left = l->max_tries - l->counter;
+
+                                dprintf(fd, "  Wrong PIN. The TPM allows %u more wrong PIN%s before it locks out.\n",
+                                        left, left == 1 ? "" : "s");
+                                status_line("wrong PIN (attempt %u of %u; %u more before TPM lockout)", i,
+                                            arg_attempts, left);
+                                continue;
+                        }
+                        if (l->max_tries == 0) { /* the TPM did not say */
+                                dprintf(fd, "  Wrong PIN.\n");
+                                status_line("wrong PIN (attempt %u of %u)", i, arg_attempts);
+                                continue;
+                        }
+                        /* That was the last try the TPM allowed: it is in lockout now. */
+                        dprintf(fd, "  Wrong PIN.\n");
+                        r = -ENOLCK;
+                }
+                if (r == -ENOLCK) {
+                        lockout_lines(fd, &res.lockout);
+                        return -ENODATA;
+                }
+                dprintf(fd, "  The TPM did not release the key: %s.\n  Use the recovery passphrase.\n",
+                        tpm2_strerror(r));
+                status_line("the TPM did not release the key (%s); asking for the recovery passphrase",
+                            tpm2_strerror(r));
+                return -ENODATA;
+        }
+        dprintf(fd, "  %u wrong PINs. Use the recovery passphrase.\n", arg_attempts);
+        status_line("%u wrong PINs; asking for the recovery passphrase", arg_attempts);
+        return -ENODATA;
+}
+
+/* Ask for a new TPM PIN twice (for resealing a key that had one). Returns 0 and the PIN,
+ * -ENODATA for "no PIN" (an empty line), -EPIPE/-EIO on terminal errors. */
+static int prompt_new_pin(int fd, char **ret) {
+        for (unsigned i = 0; i < 3; i++) {
+                _cleanup_(secret_freep) void *a = NULL, *b = NULL;
+                size_t na, nb;
+                int r;
+
+                r = prompt_secret(fd, "  New TPM PIN (empty: no PIN): ", PROMPT_PIN_MAX, (char **) &a, &na);
+                if (r == -ENODATA)
+                        return r;
+                if (r == -E2BIG) {
+                        dprintf(fd, "  That is too long for a PIN.\n");
+                        continue;
+                }
+                if (r < 0)
+                        return r;
+                r = prompt_secret(fd, "  The same PIN again: ", PROMPT_PIN_MAX, (char **) &b, &nb);
+                if (r < 0 && r != -ENODATA && r != -E2BIG)
+                        return r;
+                if (r >= 0 && na == nb && memcmp(a, b, na) == 0) {
+                        *ret = TAKE_PTR(a);
+                        return 0;
+                }
+                dprintf(fd, "  The two PINs differ.\n");
+        }
+        return -EIO;
+}
+
+/* Interactive opening at a terminal.  When the token wants a PIN and the measurements
+ * match, ask for the TPM PIN first (an empty line skips to the passphrase); nothing changed,
+ * so no reseal is offered.  Otherwise ask for the recovery passphrase (echo off, up to
+ * --attempts times), open the volume, then offer to reseal the key to this boot (with a
+ * new PIN when the key had one). Status lines for the consoles go to stdout; nothing typed
+ * is ever printed. */
 static int verb_prompt(void) {
         _cleanup_(secret_freep) void *pass = NULL;
         _cleanup_close_ int fd = -EBADF;
         const char *tty = arg_tty ?: "/dev/tty";
+        cairn_token t = {};
+        bool yes, had_pin = false, pin_asked = false;
         size_t size = 0;
-        bool yes;
         int r = -ENOKEY;
 
         fd = open(tty, O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (fd < 0)
                 return log_error_errno(negative_errno(), "Failed to open the terminal %s: %m", tty);
         (void) tcflush(fd, TCIFLUSH); /* keys pressed before the question do not count */
+
+        if (configvol_read_token(arg_device, &t) >= 0) {
+                had_pin = t.pin;
+                cairn_token_done(&t);
+        }
+        if (had_pin) {
+                configvol_unlock_result res = {};
+
+                /* No PIN given: this only compares the PCRs (-ENOPKG: they match). */
+                r = configvol_unlock_tpm(arg_device, NULL, arg_tcti, NULL, &res);
+                if (r == -ENOPKG) {
+                        pin_asked = true;
+                        (void) tcflush(fd, TCIFLUSH); /* nor keys pressed while the TPM was asked */
+                        /* Already in lockout: do not ask for a PIN the TPM would refuse. */
+                        if (read_lockout(&res.lockout) >= 0 && res.lockout.in_lockout) {
+                                lockout_lines(fd, &res.lockout);
+                                r = -ENODATA;
+                        } else
+                                r = prompt_pin(fd, tty);
+                        if (r >= 0) {
+                                printf("cairn: config unlocked\n");
+                                return 0;
+                        }
+                        if (r != -ENODATA)
+                                return r;
+                }
+        }
+
         dprintf(fd, "\n  The config volume %s is locked.\n"
                     "  Type the recovery passphrase to open it (nothing is shown as you type).\n\n",
                 arg_device);
-        printf("cairn: config recovery: type the recovery passphrase on %s\n", tty);
-        fflush(stdout);
+        status_line("type the recovery passphrase on %s", tty);
+        r = -ENOKEY;
         for (unsigned i = 1; i <= arg_attempts; i++) {
                 r = prompt_secret(fd, "  Recovery passphrase: ", 1024, (char **) &pass, &size);
                 if (r == -ENODATA || r == -E2BIG) {
@@ -377,8 +555,7 @@ static int verb_prompt(void) {
                         break;
                 pass = (secret_free(pass), NULL);
                 dprintf(fd, "  That passphrase does not open the volume.\n");
-                printf("cairn: config recovery: wrong passphrase (attempt %u of %u)\n", i, arg_attempts);
-                fflush(stdout);
+                status_line("wrong passphrase (attempt %u of %u)", i, arg_attempts);
         }
         if (r == -ENOKEY) {
                 dprintf(fd, "  The config volume stays locked. Restart to try again.\n");
@@ -389,30 +566,52 @@ static int verb_prompt(void) {
                 return log_error_errno(r, "Failed to open %s: %m", arg_device);
         printf("cairn: config unlocked\n");
         fflush(stdout);
+        if (pin_asked) {
+                /* The boot is the one the key is sealed to: the PIN still opens it. */
+                dprintf(fd, "  The config volume is open. Its key is unchanged: the TPM PIN still opens it.\n");
+                status_line("not resealed: the boot is the one the key is sealed to");
+                return 0;
+        }
 
         r = prompt_yes_no(fd, "\n  The config volume is open. Seal its key to this boot, so that the next\n"
                               "  boot like this one opens it without the passphrase? [y/N] ", &yes);
         if (r < 0 || !yes) {
                 dprintf(fd, "  Not resealed: the next boot like this one will ask again.\n");
-                printf("cairn: config recovery: not resealed\n");
+                status_line("not resealed");
                 return 0;
         }
         {
+                _cleanup_(secret_freep) void *pin = NULL;
                 configvol_seal s;
                 meas_log log = {};
 
+                if (had_pin) {
+                        dprintf(fd, "  The key had a TPM PIN. Choose the PIN for the resealed key.\n");
+                        r = prompt_new_pin(fd, (char **) &pin);
+                        if (r == -ENODATA)
+                                dprintf(fd, "  No PIN: the next boot like this one opens the volume without one.\n");
+                        else if (r < 0) {
+                                dprintf(fd, "  Not resealed: no new PIN.\n");
+                                status_line("not resealed (no new PIN)");
+                                return 0;
+                        }
+                }
                 r = seal_this_boot(&s, &log);
+                s.pin = pin;
                 if (r >= 0)
                         r = configvol_reseal(arg_device, pass, size, NULL, &s);
                 meas_log_done(&log);
+                if (r < 0) {
+                        dprintf(fd, "  Resealing failed: %s\n", tpm2_strerror(r));
+                        status_line("resealing failed: %s", tpm2_strerror(r));
+                        return 0; /* the volume is open: that is what the user asked for */
+                }
+                if (pin)
+                        dprintf(fd, "  Resealed. The next boot like this one asks for the new TPM PIN only.\n");
+                else
+                        dprintf(fd, "  Resealed. The next boot like this one opens the config volume by itself.\n");
+                printf("cairn: config resealed to this boot%s\n", pin ? " (with a TPM PIN)" : "");
         }
-        if (r < 0) {
-                dprintf(fd, "  Resealing failed: %s\n", tpm2_strerror(r));
-                printf("cairn: config recovery: resealing failed: %s\n", tpm2_strerror(r));
-                return 0; /* the volume is open: that is what the user asked for */
-        }
-        dprintf(fd, "  Resealed. The next boot like this one opens the config volume by itself.\n");
-        printf("cairn: config resealed to this boot\n");
         return 0;
 }
 
@@ -475,7 +674,8 @@ static void help(void) {
                "  report  --device DEV [--root DIR | --iso FILE] [--eventlog FILE] [--json]\n"
                "  status  --device DEV\n"
                "  prompt  --device DEV [--name NAME] [--tty TTY] [--attempts N] [--root DIR | --iso FILE]\n"
-               "          ask for the recovery passphrase at TTY, open, offer to reseal to this boot\n"
+               "          at TTY: the TPM PIN when the token has one and the measurements match,\n"
+               "          else the recovery passphrase, then offer to reseal to this boot\n"
                "Without --name, unlock/recover only verify the key.  --root/--iso: PCR 8 and 9\n"
                "are predicted for that boot medium (forward sealing); other PCRs are read now.\n"
                "Default PCRs: 0,2,4,7,8,9.  Exit codes: see docs/measurement.md.\n",
@@ -524,6 +724,10 @@ int main(int argc, char **argv) {
         int c, r;
 
         log_set_program_name(argv[0]);
+        /* TSS2 errors are converted once and explained in our own words (tpm2-util.h); the
+         * library's own lines would reach dom0's consoles after a wrong PIN. TSS2_LOG set
+         * by the caller still wins. */
+        (void) setenv("TSS2_LOG", "all+NONE", 0);
         if (lvl && (r = log_level_from_string(lvl)) >= 0)
                 log_set_max_level(r);
         if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

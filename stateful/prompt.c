@@ -69,9 +69,7 @@ int prompt_secret(int fd, const char *question, size_t max_size, char **ret, siz
         buf = secret_alloc(max_size);
         if (!buf)
                 return -ENOMEM;
-        r = write_all(fd, question);
-        if (r < 0)
-                goto fail;
+        /* Echo off before the question: what is typed as soon as it shows is not echoed. */
         if (is_tty) {
                 quiet = old;
                 quiet.c_lflag &= ~(tcflag_t) (ECHO | ECHONL);
@@ -81,7 +79,9 @@ int prompt_secret(int fd, const char *question, size_t max_size, char **ret, siz
                         goto fail;
                 }
         }
-        r = read_line(fd, buf, max_size, &n);
+        r = write_all(fd, question);
+        if (r >= 0)
+                r = read_line(fd, buf, max_size, &n);
         if (is_tty) {
                 (void) tcsetattr(fd, TCSANOW, &old);
                 (void) write_all(fd, "\n");

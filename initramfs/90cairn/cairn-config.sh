@@ -4,7 +4,9 @@
 # $NEWROOT/config.  No volume: a plain live boot, nothing is said.  When the TPM
 # does not release the key, dom0 still boots with /config locked; the line
 # "cairn: config locked: <reason>" is shown and /run/cairn/config-locked tells
-# dom0's cairn-config-recovery.service to explain and ask for the passphrase.
+# dom0's cairn-config-recovery.service to explain and ask, on dom0's own tty1:
+# for the TPM PIN when that is all that is missing (exit 9: the measurements
+# match), else for the recovery passphrase.  The initramfs itself never asks.
 # shellcheck source=initramfs/90cairn/cairn-lib.sh
 . /lib/cairn-lib.sh
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # swtpm integration test: seal/unseal through cairn-config on a LUKS2 image file, policy
 # mismatch after a PCR extend, PIN right and wrong, dictionary-attack lockout with its
-# remaining time, recovery and resealing (current and forward to a predicted medium).
+# remaining time, recovery and resealing (current and forward to a predicted medium), and
+# the interactive prompt (recovery passphrase over a pipe; TPM PIN on a pseudo-terminal).
 # Usage: swtpm-test.sh CAIRN_CONFIG CAIRN_MEASURE [MAKE_TEST_MEDIUM]
 # Owns its swtpm process and kills it on exit.  Exits 77 when swtpm/tpm2-tools are missing.
 set -euo pipefail
@@ -43,6 +44,10 @@ check() { # check NAME EXPECTED_RC CMD...
 expect_output() { # expect_output NAME PATTERN
 	if grep -q -E -- "$2" "$W/out"; then echo "ok   $1"; else
 		echo "FAIL $1: no /$2/ in:"; sed 's/^/     /' "$W/out"; fails=$((fails + 1)); fi
+}
+expect_no_output() { # expect_no_output NAME PATTERN
+	if ! grep -q -E -- "$2" "$W/out"; then echo "ok   $1"; else
+		echo "FAIL $1: /$2/ in:"; sed 's/^/     /' "$W/out"; fails=$((fails + 1)); fi
 }
 
 printf 'correct horse battery\n' >"$W/rec"
@@ -128,6 +133,56 @@ check "lockout" 6 "$CFG" unlock --device "$W/b.img" --pin-file "$W/pin"
 expect_output "lockout with remaining time" 'TPM lockout after 3 failed PIN attempts \(limit 3\); retry in at most 120 s'
 tpm2_dictionarylockout --clear-lockout >/dev/null
 check "right PIN after lockout cleared" 0 "$CFG" unlock --device "$W/b.img" --pin-file "$W/pin"
+
+# prompt with a PIN: what dom0 asks on tty1 when the token wants a PIN and the measurements
+# match.  Typed on a pseudo-terminal (pty-drive.py: echo must be off, keys typed before the
+# question are dropped); the transcript is in the output as "tty| ...".
+if command -v python3 >/dev/null; then
+	PIN=$(cat "$W/pin") BADPIN=$(cat "$W/badpin") REC=$(cat "$W/rec")
+	ASK_PIN='TPM PIN: $' ASK_REC='Recovery passphrase: $'
+	pty_prompt() { # pty_prompt [--expect RX --send TEXT]...: cairn-config prompt on b.img
+		"$DRIVE" --secret "$PIN" --secret "$BADPIN" --secret "$REC" --secret 97531 "$@" -- \
+			"$CFG" prompt --device "$W/b.img" --tty '{tty}'
+	}
+	DRIVE="$(dirname "$0")/pty-drive.py"
+	check "prompt: right PIN" 0 pty_prompt --expect "$ASK_PIN" --send "$PIN"
+	expect_output "prompt asks for the PIN first" '^cairn: config recovery: type the TPM PIN on /dev/pts/'
+	expect_output "prompt opens with the PIN" '^cairn: config recovery: opened with the TPM PIN$'
+	expect_output "prompt with the PIN: unlocked line" '^cairn: config unlocked$'
+	expect_no_output "prompt with the PIN: no passphrase, no reseal" 'Recovery passphrase|Seal its key|resealed'
+	check "prompt: wrong PIN, then right" 0 pty_prompt --expect "$ASK_PIN" --send "$BADPIN" --expect "$ASK_PIN" --send "$PIN"
+	expect_output "wrong PIN: tries left, on the consoles" 'wrong PIN \(attempt 1 of 3; 2 more before TPM lockout\)$'
+	expect_output "wrong PIN: tries left, on the terminal" '^tty\|   Wrong PIN. The TPM allows 2 more wrong PINs before it locks out.$'
+	tpm2_dictionarylockout --clear-lockout >/dev/null
+	check "prompt: empty PIN line falls back to the passphrase" 0 pty_prompt --expect "$ASK_PIN" --send "" \
+		--expect "$ASK_REC" --send "$REC"
+	expect_output "fallback said" 'no PIN typed; asking for the recovery passphrase$'
+	expect_output "fallback: nothing to reseal" 'not resealed: the boot is the one the key is sealed to$'
+	expect_no_output "fallback: no reseal question" 'Seal its key'
+	check "prompt: three wrong PINs, lockout, passphrase" 0 pty_prompt --expect "$ASK_PIN" --send "$BADPIN" \
+		--expect "$ASK_PIN" --send "$BADPIN" --expect "$ASK_PIN" --send "$BADPIN" --expect "$ASK_REC" --send "$REC"
+	expect_output "last try before lockout" 'wrong PIN \(attempt 2 of 3; 1 more before TPM lockout\)$'
+	expect_output "lockout said, with its time" 'TPM lockout after 3 failed PIN attempts \(limit 3\): PINs refused for at most 120 s; asking for the recovery passphrase$'
+	check "prompt: in lockout, straight to the passphrase" 0 pty_prompt --expect "$ASK_REC" --send "$REC"
+	expect_output "lockout said before any PIN" '^tty\|   The TPM is in dictionary-attack lockout after 3 failed PIN attempts'
+	expect_no_output "no PIN asked in lockout" 'type the TPM PIN'
+	tpm2_dictionarylockout --clear-lockout >/dev/null
+	if grep -q -F -e "$PIN" -e "$REC" "$W/out"; then echo "FAIL a prompt printed a secret"; fails=$((fails + 1)); fi
+	# Measurements changed as well: the report/passphrase path, and a reseal keeps a PIN.
+	tpm2_pcrextend 7:sha256=0000000000000000000000000000000000000000000000000000000000000007
+	check "PIN token, measurements changed: exit 5 (not 9)" 5 "$CFG" unlock --device "$W/b.img"
+	check "prompt: measurements changed, passphrase, reseal with a new PIN" 0 pty_prompt --expect "$ASK_REC" --send "$REC" \
+		--expect '\[y/N\] $' --send y --expect 'New TPM PIN .*: $' --send 97531 --expect 'same PIN again: $' --send 97531
+	expect_no_output "no PIN asked when the measurements changed" 'type the TPM PIN'
+	expect_output "resealed with a PIN" '^cairn: config resealed to this boot \(with a TPM PIN\)$'
+	printf '97531\n' >"$W/newpin"
+	check "resealed: a PIN is needed" 9 "$CFG" unlock --device "$W/b.img"
+	check "resealed: the new PIN opens" 0 "$CFG" unlock --device "$W/b.img" --pin-file "$W/newpin"
+	check "resealed: the old PIN does not" 7 "$CFG" unlock --device "$W/b.img" --pin-file "$W/pin"
+	tpm2_dictionarylockout --clear-lockout >/dev/null
+else
+	echo "SKIP prompt with a PIN: no python3 for the pseudo-terminal"
+fi
 
 # --- no TPM
 check "no TPM" 3 "$CFG" unlock --device "$W/b.img" --pin-file "$W/pin" --tcti "swtpm:path=$W/nonexistent"

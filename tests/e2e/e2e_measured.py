@@ -14,6 +14,9 @@ real machine's TPM is; every boot is a fresh power-on (PCRs reset).
 - e2e_measured_installer_seal: the installer's path: no volume is quiet; a volume
   made inside dom0 with the default PCR policy (firmware PCRs included) opens on the
   next boot.
+- e2e_measured_pin_at_boot: a key sealed with a TPM PIN to the test ISO: the boot it was
+  sealed to stays locked only for the PIN; dom0 asks for it on tty1, refuses a wrong one
+  (saying how many tries the TPM still allows), opens with the right one, no reseal.
 """
 import json
 import os
@@ -31,6 +34,8 @@ PASSPHRASE = "correct horse battery"
 LOCKED = r"cairn: config locked: [^\r\n]*\n"
 UNLOCKED = r"cairn: config unlocked\r?\n"
 PROMPTED = r"cairn: config recovery: type the recovery passphrase on [^\r\n]*\n"
+PIN = "kq7pin93"
+PIN_PROMPTED = r"cairn: config recovery: type the TPM PIN on [^\r\n]*\n"
 DISK_MIB = 64
 # The tests use a cheap recovery PBKDF so that TCG can open it in seconds; the product
 # default is argon2id at 2 s / 1 GiB (docs/measurement.md).
@@ -77,17 +82,22 @@ class HostTPM:
                 os.unlink(p)
 
 
-def host_format(t, disk, iso, state):
+def host_format(t, disk, iso, state, pin=None):
     """A config volume on disk, sealed to PCR 8/9 as predicted for iso (forward sealing:
-    the firmware PCRs cannot be predicted on the host, so this policy leaves them out)."""
+    the firmware PCRs cannot be predicted on the host, so this policy leaves them out),
+    with a TPM PIN when pin is given."""
     with open(disk, "wb") as f:
         f.truncate(DISK_MIB << 20)
     rec = t.outdir / "recovery"
     rec.write_text(PASSPHRASE + "\n")
+    extra = []
+    if pin is not None:
+        (t.outdir / "pin").write_text(pin + "\n")
+        extra = ["--pin-file", str(t.outdir / "pin")]
     with HostTPM(state) as tpm:
         p = subprocess.run([tool(t, "cairn-config"), "format", "--device", str(disk),
                             "--recovery-passphrase-file", str(rec), "--iso", str(iso),
-                            "--pcrs", "8,9", "--tcti", tpm.tcti, *FAST],
+                            "--pcrs", "8,9", "--tcti", tpm.tcti, *FAST, *extra],
                            capture_output=True, text=True)
     check(p.returncode == 0, f"cairn-config format failed ({p.returncode}): {p.stderr}")
 
@@ -255,3 +265,30 @@ def e2e_measured_installer_seal(t):
         check("pcrs 0,2,4,7,8,9" in status, f"not the default policy: {status}")
     with boot(t, t.test_iso, "i2", disk, state) as m:
         expect_unlocked_quietly(m, "installer-sealed volume")
+
+
+def e2e_measured_pin_at_boot(t):
+    """A key sealed with a TPM PIN, the boot it was sealed to: locked only for the PIN;
+    dom0's prompt on tty1 asks for the PIN (not the passphrase), a wrong one is refused
+    with the tries the TPM still allows, the right one opens /config, nothing is resealed."""
+    disk, state = t.outdir / "config.img", t.outdir / "tpm"
+    host_format(t, disk, t.test_iso, state, pin=PIN)
+    with boot(t, t.test_iso, "p1", disk, state) as m:
+        expect_locked(m, "PIN-protected key", "a TPM PIN is needed (the measurements match)")
+        m.wait_for(PIN_PROMPTED, timeout=BOOT_TIMEOUT)
+        type_passphrase(m, "zx5wrong")
+        # swtpm's dictionary-attack defaults: 3 tries.
+        m.wait_for(r"cairn: config recovery: wrong PIN \(attempt 1 of 3; 2 more before TPM lockout\)\r?\n",
+                   timeout=300)
+        m.screendump(str(t.outdir / "wrong-pin.png"))
+        type_passphrase(m, PIN)
+        m.wait_for(r"cairn: config recovery: opened with the TPM PIN\r?\n", timeout=300)
+        m.wait_for(UNLOCKED, timeout=120)
+        m.wait_for(r"cairn: config mounted at /config\r?\n", timeout=120)
+        text = m.console.text()
+        for bad in ("config report:", "type the recovery passphrase", "resealed", PIN, "zx5wrong"):
+            check(bad not in text, f"the PIN boot said {bad!r} on the serial console")
+        mnt = m.shell("findmnt -n -o SOURCE,FSTYPE /config").strip()
+        check(re.match(r"/dev/mapper/cairn-config\s+ext4$", mnt), f"/config is not the volume: {mnt!r}")
+        status = m.shell("cairn-config status --device /dev/sda")
+        check("pin yes" in status, f"the token lost its PIN: {status}")
