@@ -89,15 +89,32 @@ cmd_iso() { # [--test]
 	local variant=release
 	if [ "${1:-}" = --test ]; then variant="test"; fi
 	cmd_c
+	build_images
+	"$ROOT/scripts/iso.sh" "$variant"
+}
+
+# The service VMs (NDVM, UIVM) boot dom0's kernel with their own initramfs and
+# their own images; dom0's verified image carries that kernel, the initramfs and
+# the images' root hashes (docs/service-vms.md), so they are built first.
+build_images() {
+	"$ROOT/scripts/rootfs.sh" dom0 base
+	"$ROOT/scripts/initrd.sh" vm
+	"$ROOT/scripts/rootfs.sh" ndvm
+	"$ROOT/scripts/rootfs.sh" uivm
+	local vm="$OUT/staging/usr/lib/cairn/vm" name
+	mkdir -p "$vm"
+	cp "$OUT/images/vmlinuz" "$vm/vmlinuz"
+	cp "$OUT/images/vm-initrd.img" "$vm/initrd.img"
+	for name in ndvm uivm; do
+		cp "$OUT/images/$name.roothash" "$vm/$name.roothash"
+	done
 	"$ROOT/scripts/rootfs.sh" dom0
 	"$ROOT/scripts/initrd.sh"
-	"$ROOT/scripts/iso.sh" "$variant"
 }
 
 cmd_images() {
 	cmd_c
-	"$ROOT/scripts/rootfs.sh" dom0
-	"$ROOT/scripts/initrd.sh"
+	build_images
 	"$ROOT/scripts/iso.sh" release
 	"$ROOT/scripts/iso.sh" test
 }

@@ -16,7 +16,8 @@ test) iso="$OUT/cairn-test.iso" ;;
 *) die "iso.sh: unknown variant '$variant' (release or test)" ;;
 esac
 img="$OUT/images"
-for f in dom0.squashfs dom0.verity dom0.roothash xen.gz vmlinuz initrd.img; do
+for f in dom0.squashfs dom0.verity dom0.roothash xen.gz vmlinuz initrd.img \
+	ndvm.squashfs ndvm.verity uivm.squashfs uivm.verity; do
 	[ -f "$img/$f" ] || die "missing $img/$f: build the images first (./build.sh iso)"
 done
 version=$(sed -n "s/^ *version: '\(.*\)',/\1/p" "$ROOT/meson.build" | head -n 1)
@@ -98,6 +99,11 @@ assemble() {
 	fi
 	ln "$img/dom0.squashfs" "$tree/cairn/dom0.squashfs" 2>/dev/null || cp "$img/dom0.squashfs" "$tree/cairn/"
 	ln "$img/dom0.verity" "$tree/cairn/dom0.verity" 2>/dev/null || cp "$img/dom0.verity" "$tree/cairn/"
+	# The service VMs' images; their root hashes are inside dom0's image.
+	local f
+	for f in ndvm.squashfs ndvm.verity uivm.squashfs uivm.verity; do
+		ln "$img/$f" "$tree/cairn/$f" 2>/dev/null || cp "$img/$f" "$tree/cairn/"
+	done
 	printf 'version=%s\nvariant=%s\ndom0_roothash=%s\n' "$version" "$variant" "$roothash" \
 		>"$tree/cairn/BUILD"
 	# A small FAT partition after the ISO 9660 image, writable once the ISO is

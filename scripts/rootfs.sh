@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# scripts/rootfs.sh NAME: build the read-only image rootfs/NAME into
-# out/images/NAME.{squashfs,verity,roothash}.  Two cached stages:
+# scripts/rootfs.sh NAME [base]: build the read-only image rootfs/NAME into
+# out/images/NAME.{squashfs,verity,roothash} (with "base": only make sure the
+# bootstrapped tree exists and name it in out/images/NAME.base).  Two cached stages:
 #   base  - mmdebstrap of rootfs/NAME/packages (slow; keyed by the package list)
 #   image - overlay, staged binaries, customize, trim, squashfs, dm-verity
 #           (keyed by every input, so a C change redoes only this stage)
@@ -11,7 +12,8 @@ CACHE=${CACHE:-$HOME/.cache/cairn}
 # shellcheck source=scripts/lib.sh
 source "$ROOT/scripts/lib.sh"
 
-name=${1:?usage: rootfs.sh NAME}
+name=${1:?usage: rootfs.sh NAME [base]}
+only_base=${2:-}
 recipe="$ROOT/rootfs/$name"
 [ -f "$recipe/packages" ] || die "no recipe rootfs/$name (rootfs/$name/packages missing)"
 # Bump when the way images are built changes, so old cache entries are not reused.
@@ -41,6 +43,22 @@ if [ -d "$base" ]; then
 else
 	run_stage "$name-base" build_base
 fi
+mkdir -p "$OUT/images"
+if [ "$only_base" = base ]; then
+	echo "$base" >"$OUT/images/$name.base"
+	exit 0
+fi
+
+# A recipe without its own kernel (the service VMs boot dom0's kernel) names the
+# recipe whose base has it in `kernel`, and the modules it needs in `modules`:
+# those and their dependencies are copied from there, so they always match.
+kbase=
+if [ -f "$recipe/kernel" ]; then
+	kname=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$recipe/kernel" | head -n 1)
+	kbase=$(cat "$OUT/images/$kname.base" 2>/dev/null) ||
+		die "image $name takes its kernel modules from $kname: run scripts/rootfs.sh $kname base first"
+	[ -d "$kbase" ] || die "image $name: the $kname base $kbase is gone"
+fi
 
 # --- image stage -------------------------------------------------------------
 staging="$OUT/staging"
@@ -63,9 +81,9 @@ comp=$(sed -e 's/#.*//' -e '/^$/d' "$recipe/compression" 2>/dev/null | head -n 1
 comp=${comp:-zstd}
 img_key=$(
 	{
-		echo "base $base_key comp $comp format $RECIPE_FORMAT"
+		echo "base $base_key comp $comp format $RECIPE_FORMAT kernel-base $kbase"
 		hash_inputs "$recipe/overlay" "$recipe/customize" "$recipe/trim" "$recipe/binaries" \
-			"$ROOT/scripts/rootfs.sh"
+			"$recipe/kernel" "$recipe/modules" "$ROOT/rootfs/lib" "$ROOT/scripts/rootfs.sh"
 		for f in "${binlist[@]}"; do printf '%s ' "$f"; sha256sum <"$staging/$f"; done
 	} | sha256sum | cut -c1-16
 )
@@ -77,6 +95,33 @@ mksquash() { # tree output
 	zstd) mksquashfs "$1" "$2" -noappend -comp zstd -Xcompression-level 19 -b 1M -no-progress -quiet ;;
 	*) die "rootfs/$name/compression: unknown compression '$comp' (zstd or xz)" ;;
 	esac
+}
+
+# copy_modules TREE: the modules named in the recipe's `modules` (and what they
+# depend on) from the kernel base into TREE.
+copy_modules() {
+	local tree=$1 kver m f n=0
+	kver=$(basename "$(find "$kbase/usr/lib/modules" -mindepth 1 -maxdepth 1 -type d | sort | tail -n 1)")
+	[ -n "$kver" ] || die "image $name: no kernel modules in $kbase"
+	mkdir -p "$tree/usr/lib/modules/$kver"
+	cp -a "$kbase/usr/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$tree/usr/lib/modules/$kver/"
+	for m in $(sed -e 's/#.*//' "$recipe/modules"); do
+		# --show-depends prints "insmod /path/x.ko" for x and each of its dependencies.
+		mapfile -t files < <(chroot "$kbase" modprobe -S "$kver" --show-depends "$m" 2>&1 |
+			sed -n 's|^insmod ||p' | cut -d' ' -f1) || true
+		if [ "${#files[@]}" -eq 0 ]; then
+			chroot "$kbase" modprobe -S "$kver" --show-depends "$m" 2>&1 | grep -q '^builtin ' ||
+				die "image $name: module $m is not in kernel $kver (rootfs/$name/modules)"
+		fi
+		for f in "${files[@]}"; do
+			f=$(readlink -m "$f")
+			[ -e "$tree$f" ] && continue
+			mkdir -p "$tree$(dirname "$f")"
+			cp -a "$kbase$f" "$tree$f"
+			n=$((n + 1))
+		done
+	done
+	echo "image $name: $n kernel modules of $kver from $(basename "$kbase")"
 }
 
 build_image() {
@@ -95,6 +140,7 @@ build_image() {
 		cp -a --no-preserve=ownership "$staging/$f" "$tree/$f"
 	done
 	echo "image $name: ${#binlist[@]} project files from out/staging"
+	[ -z "$kbase" ] || copy_modules "$tree"
 	: >"$tree/etc/fstab"
 
 	if [ -x "$recipe/customize" ]; then
@@ -141,7 +187,6 @@ else
 	run_stage "$name-image" build_image
 fi
 
-mkdir -p "$OUT/images"
 for f in squashfs verity roothash; do
 	cp --reflink=auto "$img/$name.$f" "$OUT/images/$name.$f.tmp"
 	mv "$OUT/images/$name.$f.tmp" "$OUT/images/$name.$f"

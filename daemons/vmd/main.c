@@ -14,6 +14,7 @@
 #include "backend.h"
 #include "bus.h"
 #include "cairn-config.h"
+#include "guestinfo.h"
 #include "log.h"
 #include "manager.h"
 #include "util.h"
@@ -29,6 +30,7 @@ static bool arg_console = true;
 typedef struct Daemon {
         sd_bus *bus;
         Manager *manager;
+        GuestInfo *guestinfo;      /* what running VMs publish (the NDVM's lease) */
 } Daemon;
 
 static void help(void) {
@@ -82,6 +84,8 @@ static void on_state_changed(Vm *vm, void *userdata) {
         Daemon *d = userdata;
 
         vm_bus_emit_changed(d->bus, vm);
+        guestinfo_track(d->guestinfo, vm->def->name,
+                        vm->state == VM_STATE_RUNNING ? vm->domid : VM_DOMID_INVALID);
 }
 
 static const ManagerHooks daemon_hooks = {
@@ -239,6 +243,9 @@ static int run_daemon(void) {
                 vmdef_free_many(defs, n);
                 return r;
         }
+        r = guestinfo_new(event, announce_console, NULL, &daemon.guestinfo);
+        if (r < 0)
+                log_warning_errno(r, "Cannot reach xenstore, VMs' published status is not followed: %m");
         r = manager_new(event, backend, defs, n, &daemon_hooks, &daemon, &m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the VM manager: %m");
@@ -269,6 +276,7 @@ static int run_daemon(void) {
         r = sd_event_loop(event);
         (void) sd_notify(false, "STOPPING=1");
         daemon.bus = NULL;
+        daemon.guestinfo = guestinfo_free(daemon.guestinfo);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
         log_info("Exiting; running VMs keep running.");
