@@ -53,6 +53,9 @@ AUTO_MARKERS = [
     ('linux', r'Linux version \d'),
     ('initramfs', r'cairn: initramfs'),
     ('dom0 ready', r'cairn: dom0 ready'),
+    ('ndvm running', r'cairn: ndvm running'),
+    ('ndvm has lease', r'cairn: ndvm lease \d'),
+    ('uivm running', r'cairn: uivm running'),
     ('uefi shell', r'UEFI Interactive Shell'),
     ('kernel panic', r'Kernel panic - not syncing'),
     ('xen panic', r'\(XEN\) Panic on CPU'),
@@ -620,7 +623,7 @@ class Machine:
                  extra_args=(), name='boot1', display='none', net=False,
                  no_reboot=True, serial_delay=0.01, shell_prompt=r'[#$] $',
                  fail_patterns=None, cpu='max,-smap', quiet=False,
-                 firmware_log=True, on_serial=None, tpm_model='tpm-tis'):
+                 firmware_log=True, on_serial=None, tpm_model='tpm-tis', iommu=False):
         if firmware not in ('ovmf', 'seabios'):
             raise ValueError("firmware must be 'ovmf' or 'seabios'")
         if boot not in ('cd', 'usb', 'usb-rw'):
@@ -649,6 +652,9 @@ class Machine:
         self.firmware_log_enabled = firmware_log
         self.on_serial = on_serial
         self.tpm_model = tpm_model
+        # An emulated VT-d IOMMU: Xen then offers PCI passthrough (the NIC to the
+        # NDVM); Xen finds its DMAR table whatever the CPU model's vendor.
+        self.iommu = iommu
         self.proc = None
         self.swtpm = None
         self.console = None
@@ -876,6 +882,8 @@ class Machine:
                       '-device', 'usb-storage,bus=xhci.0,drive=stick,bootindex=0']
         for i, d in enumerate(self.disks):
             a += _disk_args(i, d)
+        if self.iommu:
+            a += ['-device', 'intel-iommu,intremap=on,caching-mode=on']
         if self.net:
             a += ['-netdev', 'user,id=n0,restrict=on', '-device', 'e1000e,netdev=n0']
         else:
