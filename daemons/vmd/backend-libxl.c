@@ -37,6 +37,10 @@ typedef struct Domain {
         bool destroy_requested;  /* by the manager (Stop timeout) */
         bool shutdown_seen;
         VmExit how;
+        /* Passed-through PCI devices (seg << 16 | bus << 8 | devfn), to stop
+         * their DMA once the domain is dead or dying. */
+        uint32_t pci[64];
+        unsigned n_pci;
 } Domain;
 
 struct LibxlBackend {
@@ -316,6 +320,35 @@ static const libxl_childproc_hooks childproc_hooks = {
 
 /* ---- domains ---- */
 
+/* Clears a passed-through device's Bus Master Enable bit, so that it stops
+ * DMA into memory that the dead domain no longer owns.  The guest's driver may
+ * have left receive rings running (a crash, `xl destroy`), and a device without
+ * a reset method (no FLR) keeps writing there after the pages are freed and
+ * given to another domain.  The next owner's driver resets it and sets the bit
+ * again.  Best effort: a device that is gone needs nothing. */
+static void pci_stop_dma(const char *vm, uint32_t bdf) {
+        char path[96];
+        uint16_t cmd;
+        int fd;
+
+        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%04x:%02x:%02x.%x/config",
+                 bdf >> 16, (bdf >> 8) & 0xff, (bdf >> 3) & 0x1f, bdf & 7);
+        fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        if (pread(fd, &cmd, sizeof(cmd), 4) == sizeof(cmd) && (cmd & 0x4)) {
+                cmd &= (uint16_t) ~0x4;
+                if (pwrite(fd, &cmd, sizeof(cmd), 4) == sizeof(cmd))
+                        log_info("%s: PCI device %s: bus mastering off (its DMA stopped)", vm, path + 22);
+        }
+        close(fd);
+}
+
+static void domain_stop_dma(Domain *d) {
+        for (unsigned i = 0; i < d->n_pci; i++)
+                pci_stop_dma(d->name, d->pci[i]);
+}
+
 static Domain *domain_find(LibxlBackend *b, uint32_t domid) {
         for (Domain *d = b->domains; d; d = d->next)
                 if (d->domid == domid)
@@ -340,6 +373,7 @@ static void domain_finish(LibxlBackend *b, Domain *d, VmExit how) {
         uint32_t domid = d->domid;
 
         memcpy(name, d->name, sizeof(name));
+        domain_stop_dma(d);
         domain_unlink_free(b, d);
         if (b->base.events && b->base.events->exited)
                 b->base.events->exited(b->base.userdata, name, domid, how);
@@ -365,6 +399,14 @@ static int domain_watch(LibxlBackend *b, uint32_t domid, const char *name) {
         d->next = b->domains;
         b->domains = d;
         return 0;
+}
+
+static void domain_note_pci(Domain *d, const libxl_device_pci *pci, int n) {
+        if (!d)
+                return;
+        for (int i = 0; i < n && d->n_pci < sizeof(d->pci) / sizeof(d->pci[0]); i++)
+                d->pci[d->n_pci++] = (uint32_t) pci[i].domain << 16 | (uint32_t) pci[i].bus << 8 |
+                                     (uint32_t) (pci[i].dev & 0x1f) << 3 | (pci[i].func & 7);
 }
 
 static void destroy_done(libxl_ctx *ctx, int rc, void *for_callback) {
@@ -398,6 +440,7 @@ static int domain_destroy_async(LibxlBackend *b, Domain *d) {
         memcpy(op->name, d->name, sizeof(op->name));
         how.u.for_callback = op;
         d->destroying = true;
+        domain_stop_dma(d);
         rc = libxl_domain_destroy(b->ctx, d->domid, &how);
         if (rc) {
                 d->destroying = false;
@@ -749,6 +792,7 @@ static void create_done(libxl_ctx *ctx, int rc, void *for_callback) {
                 op_free(op);
                 return;
         }
+        domain_note_pci(domain_find(b, op->domid), op->config.pcidevs, op->config.num_pcidevs);
         rc = libxl_domain_unpause(b->ctx, op->domid, &how);
         if (rc)
                 unpause_done(ctx, rc, op);
@@ -879,6 +923,15 @@ static int libxl_lookup(VmBackend *base, const char *name, VmDomainInfo *ret) {
         libxl_dominfo_dispose(&info);
 
         r = domain_watch(b, domid, name);
+        if (r >= 0) {
+                /* An adopted domain: its passed-through devices, for domain_stop_dma(). */
+                int n = 0;
+                libxl_device_pci *pci = libxl_device_pci_list(b->ctx, domid, &n);
+
+                domain_note_pci(domain_find(b, domid), pci, n);
+                if (pci)
+                        libxl_device_pci_list_free(pci, n);
+        }
         return r;
 }
 

@@ -155,6 +155,9 @@ def e2e_vms_vmd_lifecycle(t):
         idx, match = m.wait_for_any([READY, r"cairn: (boot failed|dom0 failed): [^\r\n]*\n"],
                                     timeout=BOOT_TIMEOUT)
         check(idx == 0, f"dom0 did not come up: {match.group(0)}")
+        # vmd starts the service VMs first (this machine has no IOMMU: the NDVM
+        # comes up without a NIC); the test's restarts of the daemon come after.
+        idx, match = m.wait_for_any([r"cairn: uivm (running|failed)[^\r\n]*"], timeout=600)
         m.shell("dmesg -n 1")
 
         # The daemon runs from its unit and answers on the system bus.
@@ -197,7 +200,7 @@ def e2e_vms_vmd_lifecycle(t):
         m.shell("mkdir -p /run/systemd/system/cairn-vmd.service.d && printf '%s\\n' '[Service]' "
                 "'ExecStart=' 'ExecStart=/usr/sbin/cairn-vmd --log-level debug --vm-dir /run/testvm/vms' "
                 "> /run/systemd/system/cairn-vmd.service.d/test.conf && systemctl daemon-reload "
-                "&& systemctl restart cairn-vmd")
+                "&& systemctl restart cairn-vmd", timeout=240)
         check(m.shell("systemctl is-active cairn-vmd").strip() == "active", "cairn-vmd did not restart")
         # The broken definition is skipped with its file and line; the good one is there.
         bad = journal(m, "broken.vm")
@@ -234,7 +237,7 @@ def e2e_vms_vmd_lifecycle(t):
         m.mark("restarted after xl destroy")
 
         # Restarting the daemon leaves the domain running; the new daemon adopts it.
-        m.shell("systemctl restart cairn-vmd")
+        m.shell("systemctl restart cairn-vmd", timeout=240)
         v = wait_vm(m, "testvm", "running", timeout=60)
         check(v["domid"] == second, f"after a daemon restart testvm is {v}, not adopted domain {second}")
         check("adopted" in journal(m, "adopted"), "the new daemon did not log the adoption")
