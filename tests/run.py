@@ -63,6 +63,9 @@ def shell_files():
     files = [ROOT / "build.sh", ROOT / ".ci" / "run"]
     files += sorted((ROOT / "scripts").glob("*.sh"))
     files += sorted(p for p in (ROOT / "rootfs").glob("*/customize"))
+    files += sorted((ROOT / "rootfs" / "lib").glob("*.sh"))
+    files += [ROOT / "rootfs/dom0/overlay/usr/lib/cairn/cairn-svm-images"]
+    files += sorted((ROOT / "rootfs/ndvm/overlay/usr/lib/cairn/ndvm").iterdir())
     files += sorted((ROOT / "initramfs").rglob("*.sh"))
     files += sorted((ROOT / "iso").rglob("*.sh"))
     return files
