@@ -84,13 +84,11 @@ static int on_xs(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
 
         for (;;) {
                 _cleanup_free_ char **vec = NULL;
-                unsigned num = 0;
                 Tracked *t;
 
                 vec = xs_check_watch(g->xs);
                 if (!vec)
                         break;
-                (void) num;
                 t = find_token(g, vec[XS_WATCH_TOKEN]);
                 if (t)
                         check_lease(g, t);
