@@ -17,6 +17,7 @@
 #include "guestinfo.h"
 #include "log.h"
 #include "manager.h"
+#include "units.h"
 #include "util.h"
 #include "vmdef.h"
 
@@ -31,6 +32,7 @@ typedef struct Daemon {
         sd_bus *bus;
         Manager *manager;
         GuestInfo *guestinfo;      /* what running VMs publish (the NDVM's lease) */
+        Units *units;              /* the systemd units VMs require (requires=) */
 } Daemon;
 
 static void help(void) {
@@ -88,9 +90,27 @@ static void on_state_changed(Vm *vm, void *userdata) {
                         vm->state == VM_STATE_RUNNING ? vm->domid : VM_DOMID_INVALID);
 }
 
+/* requires=: systemd starts those units (e.g. the one opening the VM's image). */
+static int on_prepare(Vm *vm, void *userdata) {
+        Daemon *d = userdata;
+
+        if (!d->units)
+                return -ENOTCONN;
+        return units_start(d->units, vm->def->name, vm->def->requires, vm->def->n_requires);
+}
+
+static void on_units_done(const char *vm, int r, const char *error, void *userdata) {
+        Daemon *d = userdata;
+
+        if (r < 0)
+                log_error("%s: %s", vm, error ?: "a unit it requires failed");
+        manager_prepared(d->manager, vm, r, error);
+}
+
 static const ManagerHooks daemon_hooks = {
         .state_changed = on_state_changed,
         .announce = announce_console,
+        .prepare = on_prepare,
 };
 
 static void report_definition_error(const char *message, void *userdata) {
@@ -264,6 +284,9 @@ static int run_daemon(void) {
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
         daemon.bus = bus;
         daemon.manager = m;
+        r = units_new(bus, on_units_done, &daemon, &daemon.units);
+        if (r < 0)
+                log_warning_errno(r, "Cannot follow systemd's jobs, VMs with requires= cannot start: %m");
 
         r = sd_event_add_signal(event, NULL, SIGHUP, on_sighup, &daemon);
         if (r < 0)
@@ -275,6 +298,7 @@ static int run_daemon(void) {
         (void) sd_notify(false, "READY=1\nSTATUS=Managing VMs.");
         r = sd_event_loop(event);
         (void) sd_notify(false, "STOPPING=1");
+        daemon.units = units_free(daemon.units);
         daemon.bus = NULL;
         daemon.guestinfo = guestinfo_free(daemon.guestinfo);
         if (r < 0)

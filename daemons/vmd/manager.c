@@ -94,6 +94,7 @@ static void manager_autostart_settled(Manager *m, Vm *vm) {
 }
 
 static int vm_do_start(Vm *vm);
+static int vm_do_create(Vm *vm);
 
 static int vm_restart_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Vm *vm = userdata;
@@ -168,6 +169,52 @@ static int vm_do_start(Vm *vm) {
         }
         vm->stop_pending = false;
         vm_set_state(vm, VM_STATE_STARTING);
+        if (vm->def->n_requires > 0 && m->hooks && m->hooks->prepare) {
+                r = m->hooks->prepare(vm, m->userdata);
+                if (r < 0) {
+                        _cleanup_free_ char *why = NULL;
+
+                        if (asprintf(&why, "cannot start what it requires: %s", strerror(-r)) < 0)
+                                why = NULL;
+                        vm_failed(vm, why ?: "cannot start what it requires");
+                        return r;
+                }
+                vm->preparing = true;
+                return 0;
+        }
+        return vm_do_create(vm);
+}
+
+void manager_prepared(Manager *m, const char *name, int r, const char *error) {
+        Vm *vm = manager_find(m, name);
+
+        if (!vm || !vm->preparing || vm->state != VM_STATE_STARTING) {
+                log_debug("%s: preparation finished, nothing waits for it", name);
+                return;
+        }
+        vm->preparing = false;
+        if (vm->stop_pending || vm->removed) {
+                vm->stop_pending = false;
+                vm_set_state(vm, VM_STATE_STOPPED);
+                manager_announce(m, "cairn: %s stopped", vm->def->name);
+                manager_autostart_settled(m, vm);
+                return;
+        }
+        if (r < 0) {
+                _cleanup_free_ char *why = NULL;
+
+                if (asprintf(&why, "%s", error ?: strerror(-r)) < 0)
+                        why = NULL;
+                vm_failed(vm, why ?: "a unit it requires failed");
+                return;
+        }
+        (void) vm_do_create(vm);
+}
+
+static int vm_do_create(Vm *vm) {
+        Manager *m = vm->manager;
+        int r;
+
         r = m->backend->ops->create(m->backend, vm->def, vm->uuid);
         if (r < 0) {
                 _cleanup_free_ char *why = NULL;

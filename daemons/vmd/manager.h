@@ -34,6 +34,7 @@ typedef struct Vm {
         unsigned failures;         /* crashes or failed starts in a row */
         uint64_t running_since;    /* CLOCK_MONOTONIC usec */
         bool stop_pending;         /* Stop while starting */
+        bool preparing;            /* waiting for hooks->prepare (its requires= units) */
         bool restart_pending;      /* Restart: start again once stopped */
         VmDef *next_def;           /* a reloaded definition, used from the next start */
         bool removed;              /* no longer defined: goes once it is not running */
@@ -46,6 +47,10 @@ typedef struct ManagerHooks {
         void (*state_changed)(Vm *vm, void *userdata);
         /* a status line for the console ("cairn: ndvm running") */
         void (*announce)(const char *line, void *userdata);
+        /* Before each start of a VM whose definition has requires= lines: bring
+         * those up, then call manager_prepared().  0: under way; <0: failed at once.
+         * NULL: requires= is ignored. */
+        int (*prepare)(Vm *vm, void *userdata);
 } ManagerHooks;
 
 struct Manager {
@@ -89,6 +94,10 @@ void manager_reload(Manager *m, VmDef **defs, size_t n_defs);
 int manager_start(Manager *m, Vm *vm, const char **ret_error);
 int manager_stop(Manager *m, Vm *vm, const char **ret_error);
 int manager_restart(Manager *m, Vm *vm, const char **ret_error);
+
+/* What hooks->prepare started for VM `name` is done: r == 0, the domain is built
+ * now; r < 0, the start failed because of `error` (restart policy applies). */
+void manager_prepared(Manager *m, const char *name, int r, const char *error);
 
 /* Is any VM in a transient state (for a clean daemon exit in tests)? */
 bool manager_busy(Manager *m);

@@ -22,6 +22,9 @@ typedef struct Ctx {
         char announced[4096];
         char transitions[4096];
         bool order_violated;
+        unsigned n_prepares;       /* hooks->prepare calls */
+        char prepared_vm[VMDEF_NAME_MAX + 1];
+        int prepare_r;             /* what hooks->prepare returns */
 } Ctx;
 
 static void on_announce(const char *line, void *userdata) {
@@ -48,9 +51,18 @@ static void on_state(Vm *vm, void *userdata) {
         }
 }
 
+static int on_prepare(Vm *vm, void *userdata) {
+        Ctx *c = userdata;
+
+        c->n_prepares++;
+        snprintf(c->prepared_vm, sizeof(c->prepared_vm), "%s", vm->def->name);
+        return c->prepare_r;
+}
+
 static const ManagerHooks hooks = {
         .state_changed = on_state,
         .announce = on_announce,
+        .prepare = on_prepare,
 };
 
 static VmDef *def_from(const char *text) {
@@ -288,6 +300,81 @@ static void test_stop_while_starting(void **state) {
         ctx_free(c);
 }
 
+/* requires=: the domain is built only once what it requires is up. */
+static void test_requires_waits(void **state) {
+        const char *defs[] = { "name=a\nkernel=/k\nrequires=cairn-svm-image@a.service\n",
+                               "name=b\nkernel=/k\n" };
+        Ctx *c = ctx_new(defs, 2);
+        Vm *a = manager_find(c->m, "a"), *b = manager_find(c->m, "b");
+
+        assert_int_equal(a->def->n_requires, 1);
+        assert_string_equal(a->def->requires[0], "cairn-svm-image@a.service");
+        assert_int_equal(manager_start(c->m, b, NULL), 0);
+        run_until(c, b, VM_STATE_RUNNING, 1000);
+        assert_int_equal(c->n_prepares, 0);  /* nothing required: no hook */
+
+        assert_int_equal(manager_start(c->m, a, NULL), 0);
+        assert_int_equal(c->n_prepares, 1);
+        assert_string_equal(c->prepared_vm, "a");
+        for (int i = 0; i < 5; i++)
+                (void) sd_event_run(c->event, 10 * 1000);
+        assert_int_equal(a->state, VM_STATE_STARTING);
+        assert_null(fake_backend_find(c->fake, "a"));
+        manager_prepared(c->m, "a", 0, NULL);
+        run_until(c, a, VM_STATE_RUNNING, 1000);
+        assert_non_null(fake_backend_find(c->fake, "a"));
+        /* A late or stray report changes nothing. */
+        manager_prepared(c->m, "a", -EIO, "late");
+        manager_prepared(c->m, "nosuchvm", 0, NULL);
+        assert_int_equal(a->state, VM_STATE_RUNNING);
+        ctx_free(c);
+}
+
+static void test_requires_failed(void **state) {
+        const char *defs[] = { "name=a\nkernel=/k\nrequires=cairn-x.service\nrestart=never\n",
+                               "name=r\nkernel=/k\nrequires=cairn-y.service\nrestart=on-crash\nrestart_max=1\n" };
+        Ctx *c = ctx_new(defs, 2);
+        Vm *a = manager_find(c->m, "a"), *r = manager_find(c->m, "r");
+
+        assert_int_equal(manager_start(c->m, a, NULL), 0);
+        manager_prepared(c->m, "a", -EIO, "cairn-x.service failed (journalctl -u cairn-x.service)");
+        assert_int_equal(a->state, VM_STATE_FAILED);
+        assert_string_equal(a->error, "cairn-x.service failed (journalctl -u cairn-x.service)");
+        assert_non_null(strstr(c->announced, "cairn: a failed: cairn-x.service failed"));
+        assert_null(fake_backend_find(c->fake, "a"));
+
+        /* With a restart policy the start is tried again (the unit with it), then given up. */
+        assert_int_equal(manager_start(c->m, r, NULL), 0);
+        manager_prepared(c->m, "r", -EIO, "cairn-y.service failed");
+        assert_int_equal(r->state, VM_STATE_RESTARTING);
+        run_until(c, r, VM_STATE_STARTING, 1000);
+        assert_int_equal(c->n_prepares, 3);
+        manager_prepared(c->m, "r", -EIO, "cairn-y.service failed");
+        assert_int_equal(r->state, VM_STATE_FAILED);
+        assert_non_null(strstr(c->announced, "cairn: r failed: cairn-y.service failed; gave up after 2 failures"));
+
+        /* The hook itself failing fails the start at once. */
+        c->prepare_r = -ENOTCONN;
+        assert_int_equal(manager_start(c->m, a, NULL), -ENOTCONN);
+        assert_int_equal(a->state, VM_STATE_FAILED);
+        assert_non_null(strstr(a->error, "cannot start what it requires"));
+        ctx_free(c);
+}
+
+static void test_stop_while_preparing(void **state) {
+        const char *defs[] = { "name=a\nkernel=/k\nrequires=cairn-x.service\n" };
+        Ctx *c = ctx_new(defs, 1);
+        Vm *vm = manager_find(c->m, "a");
+
+        assert_int_equal(manager_start(c->m, vm, NULL), 0);
+        assert_int_equal(manager_stop(c->m, vm, NULL), 0);
+        manager_prepared(c->m, "a", 0, NULL);
+        assert_int_equal(vm->state, VM_STATE_STOPPED);
+        assert_int_equal(c->fake->n_creates, 0);
+        assert_string_equal(c->transitions, "a:starting a:stopped ");
+        ctx_free(c);
+}
+
 static void test_autostart_order(void **state) {
         const char *defs[] = {
                 "name=uivm\nkernel=/k\nautostart=yes\norder=20\n",
@@ -413,6 +500,9 @@ int main(void) {
                 cmocka_unit_test(test_guest_reboot_and_poweroff),
                 cmocka_unit_test(test_restart),
                 cmocka_unit_test(test_stop_while_starting),
+                cmocka_unit_test(test_requires_waits),
+                cmocka_unit_test(test_requires_failed),
+                cmocka_unit_test(test_stop_while_preparing),
                 cmocka_unit_test(test_autostart_order),
                 cmocka_unit_test(test_autostart_continues_after_failure),
                 cmocka_unit_test(test_adopt),

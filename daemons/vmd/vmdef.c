@@ -58,6 +58,8 @@ VmDef *vmdef_free(VmDef *def) {
                 vmdef_disk_done(&def->disks[i]);
         for (unsigned i = 0; i < def->n_nics && i < VMDEF_NICS_MAX; i++)
                 vmdef_nic_done(&def->nics[i]);
+        for (unsigned i = 0; i < def->n_requires && i < VMDEF_REQUIRES_MAX; i++)
+                free(def->requires[i]);
         free(def);
         return NULL;
 }
@@ -350,6 +352,7 @@ static const struct {
         { "disk", 0 },
         { "nic", 0 },
         { "pci", 0 },
+        { "requires", 0 },
         { "vfb", SEEN_VFB },
         { "vkb", SEEN_VKB },
         { "autostart", SEEN_AUTOSTART },
@@ -358,6 +361,28 @@ static const struct {
         { "restart_max", SEEN_RESTART_MAX },
         { "shutdown_timeout", SEEN_SHUTDOWN_TIMEOUT },
 };
+
+/* requires=cairn-UNIT.service: one of Cairn's systemd services (a template
+ * instance is fine) that cairn-vmd starts, and waits for, before each start of
+ * the VM.  Only cairn-* units: a definition cannot make vmd start any unit. */
+static int parse_requires(Parser *p, VmDef *def, const char *v) {
+        size_t n = strlen(v);
+
+        if (n < 9 || n > VMDEF_UNIT_MAX || strcmp(v + n - 8, ".service") != 0 ||
+            strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.@-") != n ||
+            strncmp(v, "cairn-", 6) != 0)
+                return parse_error(p, "requires \"%s\" is not one of Cairn's systemd services (cairn-NAME.service, [A-Za-z0-9:_.@-])", v);
+        for (unsigned i = 0; i < def->n_requires; i++)
+                if (strcmp(def->requires[i], v) == 0)
+                        return parse_error(p, "requires \"%s\" is given twice", v);
+        if (def->n_requires >= VMDEF_REQUIRES_MAX)
+                return parse_error(p, "more than %d requires= lines", VMDEF_REQUIRES_MAX);
+        def->requires[def->n_requires] = strdup(v);
+        if (!def->requires[def->n_requires])
+                return -ENOMEM;
+        def->n_requires++;
+        return 0;
+}
 
 static int parse_assignment(Parser *p, VmDef *def, const char *key, char *v) {
         uint64_t u;
@@ -401,6 +426,8 @@ static int parse_assignment(Parser *p, VmDef *def, const char *key, char *v) {
                 return parse_nic(p, def, v);
         else if (strcmp(key, "pci") == 0)
                 return parse_pci(p, def, v);
+        else if (strcmp(key, "requires") == 0)
+                return parse_requires(p, def, v);
         else if (strcmp(key, "vfb") == 0 || strcmp(key, "vkb") == 0 || strcmp(key, "autostart") == 0) {
                 if (parse_bool(v, &b) < 0)
                         return parse_error(p, "%s \"%s\" is not yes or no", key, v);
@@ -737,6 +764,8 @@ void vmdef_dump(const VmDef *def, FILE *f) {
                 else
                         fprintf(f, "pci=%04x:%02x:%02x.%x\n", p->domain, p->bus, p->dev, p->func);
         }
+        for (unsigned i = 0; i < def->n_requires; i++)
+                fprintf(f, "requires=%s\n", def->requires[i]);
         fprintf(f, "vfb=%s\n", def->vfb ? "yes" : "no");
         fprintf(f, "vkb=%s\n", def->vkb ? "yes" : "no");
         fprintf(f, "autostart=%s\n", def->autostart ? "yes" : "no");

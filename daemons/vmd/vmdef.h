@@ -16,6 +16,8 @@
 #define VMDEF_DISKS_MAX 16
 #define VMDEF_NICS_MAX 8
 #define VMDEF_PCI_MAX 16
+#define VMDEF_REQUIRES_MAX 4
+#define VMDEF_UNIT_MAX 255
 
 typedef enum VmType {
         VM_TYPE_PV,
@@ -71,6 +73,10 @@ typedef struct VmDef {
         unsigned n_nics;
         VmPci pcis[VMDEF_PCI_MAX];
         unsigned n_pcis;
+        /* systemd units started (and waited for) before each start of the VM,
+         * e.g. the unit that opens its image: requires=UNIT.service */
+        char *requires[VMDEF_REQUIRES_MAX];
+        unsigned n_requires;
         bool vfb;
         bool vkb;
         bool autostart;
