@@ -83,14 +83,16 @@ def cpio_newc(entries):
     return bytes(out)
 
 
-def build_guest(t):
-    """out/tests/NAME/testvm.tar: vmlinuz (dom0's, from the ISO) and initrd.cpio."""
+def guest_archive(t, name, init_c, extra=()):
+    """out/tests/TEST/NAME.tar: a test guest for `xl create`-style starts: dom0's
+    kernel (vmlinuz, from the test ISO) and initrd.cpio with /init built from init_c
+    (static), /sbin/poweroff (the same program) and the (path, bytes) pairs of extra."""
     for tool in ("gcc", "xorriso"):
         if not shutil.which(tool):
             raise Skip(f"{tool} is not installed")
-    work = t.outdir / "guest"
+    work = t.outdir / name
     work.mkdir(exist_ok=True)
-    (work / "init.c").write_text(INIT_C)
+    (work / "init.c").write_text(init_c)
     r = subprocess.run(["gcc", "-static", "-Os", "-s", "-o", str(work / "init"), str(work / "init.c")],
                        capture_output=True, text=True)
     if r.returncode != 0:
@@ -107,13 +109,18 @@ def build_guest(t):
         ("sbin", 0o040755, b"", 0, 0),
         ("init", 0o100755, init, 0, 0),
         ("sbin/poweroff", 0o100755, init, 0, 0),
-    ])
+    ] + [(path, 0o100644, data, 0, 0) for path, data in extra])
     (work / "initrd.cpio").write_bytes(cpio)
-    tar = t.outdir / "testvm.tar"
+    tar = t.outdir / f"{name}.tar"
     with tarfile.open(tar, "w", format=tarfile.USTAR_FORMAT) as tf:
         tf.add(work / "vmlinuz", arcname="vmlinuz")
         tf.add(work / "initrd.cpio", arcname="initrd.cpio")
     return tar
+
+
+def build_guest(t):
+    """out/tests/NAME/testvm.tar: the lifecycle test's guest."""
+    return guest_archive(t, "testvm", INIT_C)
 
 
 def vm_json(m, name):

@@ -29,9 +29,7 @@ the VM and reaches its hvc0 with `xl console`.
 """
 import contextlib
 import re
-import shutil
 import subprocess
-import tarfile
 import time
 
 import os
@@ -40,7 +38,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from harness import Machine, Skip, TestFailure  # noqa: E402
 from e2e_iso import BOOT_TIMEOUT, READY, check  # noqa: E402
-from e2e_vmd import cpio_newc, journal, vm_json, wait_vm  # noqa: E402
+from e2e_vmd import guest_archive, journal, vm_json, wait_vm  # noqa: E402
 
 ORDER = 45
 NDVM_LEASE = r"cairn: ndvm lease (\d+\.\d+\.\d+\.\d+)"
@@ -129,36 +127,14 @@ int main(void) {
 def build_ping_guest(t):
     """out/tests/NAME/netguest.tar: dom0's kernel, a ramdisk with the ping /init and
     xen-netfront.ko (from the dom0 base the image was built from)."""
-    if not shutil.which("gcc") or not shutil.which("xorriso"):
-        raise Skip("gcc and xorriso are needed to build the test guest")
-    work = t.outdir / "netguest"
-    work.mkdir(exist_ok=True)
     src = PING_INIT_C.replace("@GUEST@", GUEST_IP).replace("@BRIDGE@", BRIDGE)
-    (work / "init.c").write_text(src)
-    r = subprocess.run(["gcc", "-static", "-Os", "-s", "-o", str(work / "init"), str(work / "init.c")],
-                       capture_output=True, text=True)
-    check(r.returncode == 0, f"cannot build the test guest's /init: {r.stderr[-500:]}")
-    r = subprocess.run(["xorriso", "-osirrox", "on", "-indev", str(t.test_iso),
-                        "-extract", "/boot/vmlinuz", str(work / "vmlinuz")], capture_output=True, text=True)
-    check(r.returncode == 0, f"cannot extract /boot/vmlinuz: {r.stderr[-300:]}")
     base = (t.images / "dom0.base").read_text().strip()
     kos = sorted(subprocess.run(["find", base + "/usr/lib/modules", "-name", "xen-netfront.ko"],
                                 capture_output=True, text=True).stdout.split())
     check(kos, f"no xen-netfront.ko in {base}")
     with open(kos[-1], "rb") as f:
         ko = f.read()
-    cpio = cpio_newc([
-        ("dev", 0o040755, b"", 0, 0),
-        ("dev/console", 0o020600, b"", 5, 1),
-        ("init", 0o100755, (work / "init").read_bytes(), 0, 0),
-        ("xen-netfront.ko", 0o100644, ko, 0, 0),
-    ])
-    (work / "initrd.cpio").write_bytes(cpio)
-    tar = t.outdir / "netguest.tar"
-    with tarfile.open(tar, "w", format=tarfile.USTAR_FORMAT) as tf:
-        tf.add(work / "vmlinuz", arcname="vmlinuz")
-        tf.add(work / "initrd.cpio", arcname="initrd.cpio")
-    return tar
+    return guest_archive(t, "netguest", src, [("xen-netfront.ko", ko)])
 
 
 def boot(t, name, disks=()):
