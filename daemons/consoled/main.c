@@ -294,7 +294,7 @@ static void pointer_at(Server *s, int32_t wheel) {
         int32_t x, y;
 
         activity(s);
-        if (display_to_surface(s->display, (int32_t) s->cursor_x, (int32_t) s->cursor_y, &x, &y))
+        if (s->display && display_to_surface(s->display, (int32_t) s->cursor_x, (int32_t) s->cursor_y, &x, &y))
                 console_pointer(s->console, x, y, wheel);
 }
 
@@ -302,6 +302,8 @@ static void on_motion(double dx, double dy, void *userdata) {
         Server *s = userdata;
         uint32_t w, h;
 
+        if (!s->display)
+                return;
         display_size(s->display, &w, &h);
         s->cursor_x = MAX(0.0, MIN(s->cursor_x + dx, (double) w - 1));
         s->cursor_y = MAX(0.0, MIN(s->cursor_y + dy, (double) h - 1));
@@ -312,6 +314,8 @@ static void on_position(double x, double y, void *userdata) {
         Server *s = userdata;
         uint32_t w, h;
 
+        if (!s->display)
+                return;
         display_size(s->display, &w, &h);
         s->cursor_x = MAX(0.0, MIN(x * w, (double) w - 1));
         s->cursor_y = MAX(0.0, MIN(y * h, (double) h - 1));
@@ -390,12 +394,18 @@ static int run(void) {
 
         if (arg_display) {
                 /* Input first: its grab keeps SDL's own evdev code from reading the devices. */
+                /* A machine without a screen or input devices still boots: the bus
+                 * and the back ends are served, nothing is shown. */
                 r = input_open(event, arg_seat, &input_handlers, &s, &input);
-                if (r < 0)
-                        goto out;
+                if (r < 0) {
+                        log_warning_errno(r, "No input devices (%m): continuing without input.");
+                        input = NULL;
+                }
                 r = display_open(arg_video_driver, &s.display);
-                if (r < 0)
-                        goto out;
+                if (r < 0) {
+                        log_warning_errno(r, "No display (%m): continuing without a screen.");
+                        s.display = NULL;
+                }
         }
         if (arg_xen) {
                 fb_limits_default(&limits);
