@@ -7,8 +7,9 @@ checks that:
 
 - no QEMU device model runs in dom0 for it (vmd hot-adds the vfb, the vkb's back end
   type is linux) and both back ends reach Connected (state 4), served by consoled;
-- the guest's /init (static, built here) loaded xen-fbfront and xen-kbdfront (from
-  the dom0 base the image was built from), filled /dev/fb0 with a known picture and
+- the guest's /init (static, built here; dom0's kernel, whose xen-fbfront and
+  xen-kbdfront are built in: any that are modules are loaded from the dom0 base
+  the image was built from) filled /dev/fb0 with a known picture and
   said so on its console;
 - after `Focus` on org.cairn.Console1, QEMU's screen (QMP screendump) shows that
   picture: the guest's colours where consoled scales its framebuffer to.
@@ -46,7 +47,7 @@ FB_INIT_C = r"""
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static const char *const modules[] = { @MODULES@ };
+static const char *const modules[] = { @MODULES@NULL };
 
 static void say(const char *line) {
         if (write(1, line, strlen(line)) < 0)
@@ -84,7 +85,7 @@ int main(int argc, char *argv[]) {
         }
         if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) < 0 && errno != EBUSY)
                 fail("mount devtmpfs");
-        for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++) {
+        for (size_t i = 0; modules[i]; i++) {
                 int m = open(modules[i], O_RDONLY | O_CLOEXEC);
 
                 if (m < 0 || (syscall(SYS_finit_module, m, "", 0) < 0 && errno != EEXIST))
@@ -140,16 +141,23 @@ vkb=yes
 
 
 def module_chain(base, names):
-    """(kver, [relative .ko paths]) for names and their dependencies, in load order,
-    from the dom0 base's modules.dep."""
+    """(kver, [relative .ko paths]) for those of names that are modules, with their
+    dependencies, in load order, from the dom0 base's modules.dep (Debian's 6.1 has
+    both front ends built in: then there is nothing to load)."""
     kvers = sorted(p.name for p in (Path(base) / "usr/lib/modules").iterdir() if (p / "modules.dep").exists())
     check(kvers, f"no modules.dep under {base}/usr/lib/modules")
     kver = kvers[-1]
+    kdir = Path(base) / "usr/lib/modules" / kver
+
+    def name(path):
+        return os.path.basename(path).split(".ko")[0].replace("_", "-")
+
+    builtin = {name(p) for p in (kdir / "modules.builtin").read_text().split()}
     deps = {}
-    for line in (Path(base) / "usr/lib/modules" / kver / "modules.dep").read_text().splitlines():
+    for line in (kdir / "modules.dep").read_text().splitlines():
         mod, _, rest = line.partition(":")
         deps[mod] = rest.split()
-    byname = {os.path.basename(m).split(".ko")[0].replace("_", "-"): m for m in deps}
+    byname = {name(m): m for m in deps}
     order = []
 
     def add(mod):
@@ -160,7 +168,10 @@ def module_chain(base, names):
         order.append(mod)
 
     for n in names:
-        check(n in byname, f"no {n} module in {base} ({kver})")
+        if n in builtin:
+            print(f"guest: {n} is built into {kver}")
+            continue
+        check(n in byname, f"{n} is neither a module nor built in ({base}, {kver})")
         add(byname[n])
     return kver, order
 
@@ -172,9 +183,9 @@ def build_fb_guest(t):
     for m in mods:
         check(m.endswith(".ko"), f"compressed module {m}: the guest /init loads plain .ko files only")
     extra = [(f"m{i:02d}.ko", (Path(base) / "usr/lib/modules" / kver / m).read_bytes()) for i, m in enumerate(mods)]
-    src = (FB_INIT_C.replace("@MODULES@", ", ".join(f'"/m{i:02d}.ko"' for i in range(len(mods))))
+    src = (FB_INIT_C.replace("@MODULES@", "".join(f'"/m{i:02d}.ko", ' for i in range(len(mods))))
            .replace("@MARK@", "%d, %d, %d" % MARK).replace("@BASE@", "%d, %d, %d" % BASE))
-    print("guest modules: " + " ".join(os.path.basename(m) for m in mods))
+    print("guest modules to load: " + (" ".join(os.path.basename(m) for m in mods) or "none"))
     return guest_archive(t, GUEST, src, extra)
 
 
