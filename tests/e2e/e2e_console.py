@@ -306,7 +306,10 @@ def e2e_console_pv_framebuffer(t):
 
         t0 = time.monotonic()
         m.shell(f"cairnctl start {GUEST}")
-        m.wait_for(rf"cairn: {GUEST} (running|failed[^\n]*)", timeout=240)
+        started = m.wait_for(rf"cairn: {GUEST} (running|failed[^\n]*)", timeout=240)
+        if started.group(1) != "running":
+            log = m.shell("journalctl -b -u cairn-vmd --no-pager -o cat | tail -30", check=False)[1]
+            raise TestFailure(f"{GUEST} did not start: {started.group(0)}\n{log}")
         domid = int(m.shell(f"xl domid {GUEST}").strip())
         m.mark(f"{GUEST} running as {domid}")
         vmdlog = m.shell(f"journalctl -b -u cairn-vmd --no-pager -o cat | grep -E '{GUEST}' | tail -8", check=False)[1]
@@ -314,7 +317,7 @@ def e2e_console_pv_framebuffer(t):
 
         # Both back ends Connected (4), served by dom0 without a device model.
         paths = {"vfb": f"/local/domain/0/backend/vfb/{domid}/0/state",
-                 "vkbd": f"/local/domain/0/backend/vkbd/{domid}/0/state"}
+                 "vkbd": f"/local/domain/0/backend/vinput/{domid}/0/state"}
         states, took = {}, {}
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and len(took) < 2:
@@ -326,12 +329,19 @@ def e2e_console_pv_framebuffer(t):
             time.sleep(1)
         guestlog = m.shell(f"cat /var/log/xen/console/guest-{GUEST}.log 2>&1", check=False)[1]
         print("guest console:\n" + guestlog)
-        check(len(took) == 2, f"back ends not Connected after 180 s: {states}\nguest console:\n{guestlog}")
+        # Problems here are collected: the screen is checked all the same.
+        problems = []
+        if len(took) < 2:
+            tree = m.shell(f"xenstore-ls -f /local/domain/0/backend | grep '/{domid}/' | head -60", check=False)[1]
+            problems.append(f"back ends not Connected after 180 s: {states}\n{tree}")
         print("Connected after cairnctl start: " + ", ".join(f"{k} {v:.1f}s" for k, v in took.items()))
-        btype = m.shell(f"xenstore-read /local/domain/0/backend/vkbd/{domid}/0/backend-type", check=False)[1].strip()
-        check(btype == "linux", f"the vkbd back end type is {btype!r}, not linux")
+        btype = m.shell(f"xenstore-read /local/domain/0/backend/vinput/{domid}/0/backend-type 2>&1",
+                        check=False)[1].strip()
+        if btype != "linux":
+            problems.append(f"the vkbd back end type is {btype!r}, not linux")
         qemu = m.shell("pgrep -a qemu || true", check=False)[1].strip()
-        check(qemu == "", f"a QEMU process runs in dom0:\n{qemu}")
+        if qemu:
+            problems.append(f"a QEMU process runs in dom0:\n{qemu}")
         dm = m.shell(f"xenstore-ls /local/domain/0/device-model/{domid} 2>&1 || true", check=False)[1]
         m.mark("back ends connected")
 
@@ -350,8 +360,8 @@ def e2e_console_pv_framebuffer(t):
 
         listed = m.shell("busctl call org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 ListSurfaces")
         print("ListSurfaces: " + listed.strip())
-        check(re.search(rf'"{GUEST}" {domid} {fb_w} {fb_h} 1', listed),
-              f"ListSurfaces does not show {GUEST} connected at {fb_w}x{fb_h}: {listed}")
+        if not re.search(rf'"{GUEST}" {domid} {fb_w} {fb_h} 1', listed):
+            problems.append(f"ListSurfaces does not show {GUEST} connected at {fb_w}x{fb_h}: {listed}")
         before = m.screendump("console-before-focus.png")
         m.shell(f"busctl call org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Focus s {GUEST}")
         focused = m.shell("busctl get-property org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Focused")
@@ -370,3 +380,6 @@ def e2e_console_pv_framebuffer(t):
                 raise
         (t.outdir / "console-connect.txt").write_text(
             "".join(f"{k} {v:.1f}\n" for k, v in took.items()) + f"device-model: {dm.strip()}\n")
+        log = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | grep -v MESA | tail -15", check=False)[1]
+        print("cairn-consoled journal:\n" + log)
+        check(not problems, "\n".join(problems))
