@@ -41,6 +41,7 @@ typedef struct Server {
         LockPw pw;
         double cursor_x, cursor_y;
         int64_t shown_domid;
+        int64_t drawn_domid;    /* whose framebuffer the last full redraw showed (-1 none) */
         sd_event_source *idle;
 } Server;
 
@@ -146,6 +147,7 @@ static void redraw(void *userdata) {
         const uint8_t *fb;
         FbMode mode;
         size_t size;
+        int r;
 
         if (!s->display)
                 return;
@@ -158,10 +160,19 @@ static void redraw(void *userdata) {
         f = focused_surface(s);
         fb = f && f->domid >= 0 && s->xen ? xenback_framebuffer(s->xen, (uint32_t) f->domid, &mode, &size) : NULL;
         if (!fb) {
+                if (s->drawn_domid >= 0)
+                        log_info("Showing no framebuffer.");
+                s->drawn_domid = -1;
                 (void) display_present_blank(s->display);
                 return;
         }
-        (void) display_present_fb(s->display, fb, size, &mode, 0, 0, mode.width, mode.height);
+        r = display_present_fb(s->display, fb, size, &mode, 0, 0, mode.width, mode.height);
+        if (r < 0)
+                log_warning_errno(r, "Failed to show the framebuffer of %s: %m", f->name);
+        else if (s->drawn_domid != f->domid)
+                log_info("Showing the framebuffer of %s (domain %" PRIi64 ", %ux%u).", f->name, f->domid,
+                         mode.width, mode.height);
+        s->drawn_domid = r < 0 ? -1 : f->domid;
 }
 
 /* ---- console hooks ---- */
@@ -329,7 +340,7 @@ static void on_wheel(int32_t steps, void *userdata) {
 static int run(void) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        Server s = { .shown_domid = -1 };
+        Server s = { .shown_domid = -1, .drawn_domid = -1 };
         Input *input = NULL;
         ConsoleHooks hooks = {
                 .send_key = send_key,

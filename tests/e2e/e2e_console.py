@@ -377,9 +377,11 @@ def e2e_console_pv_framebuffer(t):
             try:
                 check_screen(shot, fb_w, fb_h)
                 break
-            except TestFailure:
+            except TestFailure as e:
                 if time.monotonic() > deadline:
-                    raise
+                    log = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | grep -v MESA | tail -15",
+                                  check=False)[1]
+                    raise TestFailure(f"{e}\ncairn-consoled journal:\n{log}")
             time.sleep(5)
         shown = time.monotonic() - t_focus
         m.mark("guest picture on screen")
