@@ -39,6 +39,9 @@ int display_open(const char *driver, Display **ret) {
         if (driver)
                 SDL_SetHint(SDL_HINT_VIDEODRIVER, driver);
         SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
+        /* kmsdrm: each present waits for its page flip, so what was presented is
+         * on the screen when the call returns (no frame left queued behind). */
+        SDL_SetHint(SDL_HINT_VIDEO_DOUBLE_BUFFER, "1");
         if (SDL_Init(SDL_INIT_VIDEO) < 0)
                 return log_error_errno(-ENODEV, "Failed to start SDL video (%s): %s",
                                        driver ?: "default driver", SDL_GetError());

@@ -41,6 +41,7 @@ typedef struct Server {
         LockPw pw;
         double cursor_x, cursor_y;
         int64_t shown_domid;
+        int64_t drawn_domid;    /* whose framebuffer the last full redraw showed (-1 none) */
         sd_event_source *idle;
 } Server;
 
@@ -146,6 +147,7 @@ static void redraw(void *userdata) {
         const uint8_t *fb;
         FbMode mode;
         size_t size;
+        int r;
 
         if (!s->display)
                 return;
@@ -158,10 +160,19 @@ static void redraw(void *userdata) {
         f = focused_surface(s);
         fb = f && f->domid >= 0 && s->xen ? xenback_framebuffer(s->xen, (uint32_t) f->domid, &mode, &size) : NULL;
         if (!fb) {
+                if (s->drawn_domid >= 0)
+                        log_info("Showing no framebuffer.");
+                s->drawn_domid = -1;
                 (void) display_present_blank(s->display);
                 return;
         }
-        (void) display_present_fb(s->display, fb, size, &mode, 0, 0, mode.width, mode.height);
+        r = display_present_fb(s->display, fb, size, &mode, 0, 0, mode.width, mode.height);
+        if (r < 0)
+                log_warning_errno(r, "Failed to show the framebuffer of %s: %m", f->name);
+        else if (s->drawn_domid != f->domid)
+                log_info("Showing the framebuffer of %s (domain %" PRIi64 ", %ux%u).", f->name, f->domid,
+                         mode.width, mode.height);
+        s->drawn_domid = r < 0 ? -1 : f->domid;
 }
 
 /* ---- console hooks ---- */
@@ -294,7 +305,7 @@ static void pointer_at(Server *s, int32_t wheel) {
         int32_t x, y;
 
         activity(s);
-        if (display_to_surface(s->display, (int32_t) s->cursor_x, (int32_t) s->cursor_y, &x, &y))
+        if (s->display && display_to_surface(s->display, (int32_t) s->cursor_x, (int32_t) s->cursor_y, &x, &y))
                 console_pointer(s->console, x, y, wheel);
 }
 
@@ -302,6 +313,8 @@ static void on_motion(double dx, double dy, void *userdata) {
         Server *s = userdata;
         uint32_t w, h;
 
+        if (!s->display)
+                return;
         display_size(s->display, &w, &h);
         s->cursor_x = MAX(0.0, MIN(s->cursor_x + dx, (double) w - 1));
         s->cursor_y = MAX(0.0, MIN(s->cursor_y + dy, (double) h - 1));
@@ -312,6 +325,8 @@ static void on_position(double x, double y, void *userdata) {
         Server *s = userdata;
         uint32_t w, h;
 
+        if (!s->display)
+                return;
         display_size(s->display, &w, &h);
         s->cursor_x = MAX(0.0, MIN(x * w, (double) w - 1));
         s->cursor_y = MAX(0.0, MIN(y * h, (double) h - 1));
@@ -325,7 +340,7 @@ static void on_wheel(int32_t steps, void *userdata) {
 static int run(void) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        Server s = { .shown_domid = -1 };
+        Server s = { .shown_domid = -1, .drawn_domid = -1 };
         Input *input = NULL;
         ConsoleHooks hooks = {
                 .send_key = send_key,
@@ -390,12 +405,18 @@ static int run(void) {
 
         if (arg_display) {
                 /* Input first: its grab keeps SDL's own evdev code from reading the devices. */
+                /* A machine without a screen or input devices still boots: the bus
+                 * and the back ends are served, nothing is shown. */
                 r = input_open(event, arg_seat, &input_handlers, &s, &input);
-                if (r < 0)
-                        goto out;
+                if (r < 0) {
+                        log_warning_errno(r, "No input devices (%m): continuing without input.");
+                        input = NULL;
+                }
                 r = display_open(arg_video_driver, &s.display);
-                if (r < 0)
-                        goto out;
+                if (r < 0) {
+                        log_warning_errno(r, "No display (%m): continuing without a screen.");
+                        s.display = NULL;
+                }
         }
         if (arg_xen) {
                 fb_limits_default(&limits);

@@ -339,7 +339,7 @@ static const XenBackHooks hooks = { .fb_state = on_fb_state, .fb_update = on_fb_
 
 #define VFB_BE "/local/domain/0/backend/vfb/5/0"
 #define VFB_FE "/local/domain/5/device/vfb/0"
-#define VKBD_BE "/local/domain/0/backend/vkbd/5/0"
+#define VKBD_BE "/local/domain/0/backend/vinput/5/0"
 #define VKBD_FE "/local/domain/5/device/vkbd/0"
 #define VFB_PAGE 0x1000u
 #define VKBD_PAGE 0x1003u
@@ -591,10 +591,13 @@ static void test_foreign_devices(void **state) {
         /* A back-end directory naming another domain's frontend is not served. */
         node_set("/local/domain/0/backend/vfb/6/0/frontend", VFB_FE);
         node_set("/local/domain/0/backend/vfb/6/0/state", "1");
-        /* A QEMU-served keyboard is not ours. */
+        /* A QEMU-served keyboard is not ours: in QEMU's directory, or marked so. */
         node_set("/local/domain/0/backend/vkbd/7/0/frontend", "/local/domain/7/device/vkbd/0");
         node_set("/local/domain/0/backend/vkbd/7/0/backend-type", "qemu");
         node_set("/local/domain/0/backend/vkbd/7/0/state", "1");
+        node_set("/local/domain/0/backend/vinput/8/0/frontend", "/local/domain/8/device/vkbd/0");
+        node_set("/local/domain/0/backend/vinput/8/0/backend-type", "qemu");
+        node_set("/local/domain/0/backend/vinput/8/0/state", "1");
         /* Garbage directory names. */
         node_set("/local/domain/0/backend/vfb/0/0/state", "1");
         node_set("/local/domain/0/backend/vfb/abc/0/state", "1");
@@ -602,6 +605,7 @@ static void test_foreign_devices(void **state) {
         settle();
         assert_string_equal(node_get("/local/domain/0/backend/vfb/6/0/state"), "1");
         assert_string_equal(node_get("/local/domain/0/backend/vkbd/7/0/state"), "1");
+        assert_string_equal(node_get("/local/domain/0/backend/vinput/8/0/state"), "1");
         assert_string_equal(node_get("/local/domain/0/backend/vfb/0/0/state"), "1");
         assert_string_equal(node_get(VFB_BE "/state"), "2");
 }
@@ -611,7 +615,7 @@ static void test_removal(void **state) {
         assert_int_equal(fb_connects, 1);
         /* The toolstack removes the devices when the domain goes. */
         node_rm_tree("/local/domain/0/backend/vfb/5");
-        node_rm_tree("/local/domain/0/backend/vkbd/5");
+        node_rm_tree("/local/domain/0/backend/vinput/5");
         settle();
         assert_int_equal(fb_disconnects, 1);
         assert_int_equal(fb_failures, 0);

@@ -29,7 +29,12 @@ typedef enum DevType {
         DEV_VKBD,
 } DevType;
 
+/* The front end's directory: /local/domain/<domid>/device/<name>/<devid>. */
 static const char *const dev_type_name[] = { [DEV_VFB] = "vfb", [DEV_VKBD] = "vkbd" };
+/* The back end's: /local/domain/0/backend/<dir>/<domid>/<devid>.  libxl 4.17 puts
+ * a vkb with backend_type linux under "vinput" (seen on Xen 4.17.7); "vkbd" holds
+ * only QEMU's keyboards, which are not ours. */
+static const char *const dev_backend_dir[] = { [DEV_VFB] = "vfb", [DEV_VKBD] = "vinput" };
 
 typedef struct Dev {
         struct Dev *next;
@@ -403,7 +408,7 @@ static void rescan(XenBack *b) {
                 unsigned n_doms = 0;
                 _cleanup_free_ char **doms = NULL;
 
-                snprintf(dir, sizeof(dir), "%s/%s", BACKEND_ROOT, dev_type_name[t]);
+                snprintf(dir, sizeof(dir), "%s/%s", BACKEND_ROOT, dev_backend_dir[t]);
                 doms = xs_directory(b->xs, XBT_NULL, dir, &n_doms);
                 for (unsigned i = 0; doms && i < n_doms; i++) {
                         _cleanup_free_ char **ids = NULL;
@@ -574,7 +579,7 @@ int xenback_new(sd_event *event, const FbLimits *limits, const XenBackHooks *hoo
         for (DevType t = DEV_VFB; t <= DEV_VKBD; t++) {
                 char dir[128];
 
-                snprintf(dir, sizeof(dir), "%s/%s", BACKEND_ROOT, dev_type_name[t]);
+                snprintf(dir, sizeof(dir), "%s/%s", BACKEND_ROOT, dev_backend_dir[t]);
                 if (!xs_watch(b->xs, dir, XS_TOKEN))
                         return log_error_errno(negative_errno(), "Failed to watch %s: %m", dir);
         }

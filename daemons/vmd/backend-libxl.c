@@ -58,6 +58,7 @@ typedef struct Op {
         char name[VMDEF_NAME_MAX + 1];
         libxl_domain_config config;
         bool has_config;
+        bool want_vfb;           /* hot-add a vfb before the unpause */
         sd_event_source *defer;  /* the create, run after the requesting turn */
 } Op;
 
@@ -706,21 +707,20 @@ static int config_from_def(LibxlBackend *b, const VmDef *def, const uint8_t uuid
                                     cfg->pcidevs[i].func, libxl_error_str(rc));
         }
 
-        if (def->vfb) {
-                cfg->vfbs = calloc(1, sizeof(*cfg->vfbs));
-                if (!cfg->vfbs)
-                        return -ENOMEM;
-                libxl_device_vfb_init(&cfg->vfbs[0]);
-                libxl_defbool_set(&cfg->vfbs[0].vnc.enable, false);
-                libxl_defbool_set(&cfg->vfbs[0].sdl.enable, false);
-                cfg->num_vfbs = 1;
-        }
+        /* The vfb is not in the domain config: libxl spawns a QEMU device model
+         * for every PV domain that has one at creation.  cairn-consoled is its
+         * back end; create_done() hot-adds it while the domain is paused
+         * (docs/consoled.md, "libxl, vfb and vkb without QEMU"). */
         if (def->vkb) {
                 cfg->vkbs = calloc(1, sizeof(*cfg->vkbs));
                 if (!cfg->vkbs)
                         return -ENOMEM;
                 libxl_device_vkb_init(&cfg->vkbs[0]);
                 cfg->num_vkbs = 1;
+                /* Served by cairn-consoled in dom0, not by a device model. */
+                cfg->vkbs[0].backend_type = LIBXL_VKB_BACKEND_LINUX;
+                cfg->vkbs[0].backend_domid = 0;
+                cfg->vkbs[0].feature_abs_pointer = true;
         }
         /* We destroy shut-down domains ourselves and apply the restart policy. */
         cfg->on_poweroff = LIBXL_ACTION_ON_SHUTDOWN_DESTROY;
@@ -744,34 +744,80 @@ static void report_created(LibxlBackend *b, const char *name, uint32_t domid, in
                 b->base.events->created(b->base.userdata, name, domid, r, error);
 }
 
-static void unpause_done(libxl_ctx *ctx, int rc, void *for_callback) {
-        Op *op = for_callback;
+/* A step after the domain was made failed: destroy it, report a failed start. */
+static void create_step_failed(Op *op, const char *step, int rc) {
         LibxlBackend *b = op->b;
         Domain *d = domain_find(b, op->domid);
+        _cleanup_free_ char *why = NULL;
+
+        if (asprintf(&why, "%s domain %" PRIu32 " failed: %s", step, op->domid, libxl_error_str(rc)) < 0)
+                why = NULL;
+        log_error("%s: %s", op->name, why ? why : step);
+        if (d) {
+                d->destroy_requested = true;
+                (void) domain_destroy_async(b, d);
+                /* Not "exited": the manager sees a failed start. */
+                d->how = VM_EXIT_DESTROYED;
+                d->shutdown_seen = true;
+                domain_unlink_free(b, d);
+        }
+        report_created(b, op->name, op->domid, errno_from_libxl(rc), why);
+        op_free(op);
+}
+
+static void unpause_done(libxl_ctx *ctx, int rc, void *for_callback) {
+        Op *op = for_callback;
 
         if (rc) {
-                _cleanup_free_ char *why = NULL;
-
-                if (asprintf(&why, "unpausing domain %" PRIu32 " failed: %s", op->domid, libxl_error_str(rc)) < 0)
-                        why = NULL;
-                if (d) {
-                        d->destroy_requested = true;
-                        (void) domain_destroy_async(b, d);
-                        /* Not "exited": the manager sees a failed start. */
-                        d->how = VM_EXIT_DESTROYED;
-                        d->shutdown_seen = true;
-                        domain_unlink_free(b, d);
-                }
-                report_created(b, op->name, op->domid, errno_from_libxl(rc), why);
-        } else
-                report_created(b, op->name, op->domid, 0, NULL);
+                create_step_failed(op, "unpausing", rc);
+                return;
+        }
+        report_created(op->b, op->name, op->domid, 0, NULL);
         op_free(op);
+}
+
+static void unpause(Op *op) {
+        libxl_asyncop_how how = { .callback = unpause_done, .u.for_callback = op };
+        int rc;
+
+        rc = libxl_domain_unpause(op->b->ctx, op->domid, &how);
+        if (rc)
+                unpause_done(op->b->ctx, rc, op);
+}
+
+static void vfb_added(libxl_ctx *ctx, int rc, void *for_callback) {
+        Op *op = for_callback;
+
+        if (rc) {
+                create_step_failed(op, "adding the framebuffer (vfb) to", rc);
+                return;
+        }
+        log_info("%s: vfb added to domain %" PRIu32 " (back end: cairn-consoled)", op->name, op->domid);
+        unpause(op);
+}
+
+/* The PV framebuffer, served by cairn-consoled in dom0.  libxl writes the
+ * standard front-end and back-end nodes (back end dom0, state Initialising);
+ * no device model is involved since the vfb was not in the creation config. */
+static void vfb_add(Op *op) {
+        libxl_asyncop_how how = { .callback = vfb_added, .u.for_callback = op };
+        libxl_device_vfb vfb;
+        int rc;
+
+        libxl_device_vfb_init(&vfb);
+        vfb.backend_domid = 0;
+        vfb.devid = 0;
+        libxl_defbool_set(&vfb.vnc.enable, false);
+        libxl_defbool_set(&vfb.sdl.enable, false);
+        rc = libxl_device_vfb_add(op->b->ctx, op->domid, &vfb, &how);
+        libxl_device_vfb_dispose(&vfb);
+        if (rc)
+                vfb_added(op->b->ctx, rc, op);
 }
 
 static void create_done(libxl_ctx *ctx, int rc, void *for_callback) {
         Op *op = for_callback;
         LibxlBackend *b = op->b;
-        libxl_asyncop_how how = { .callback = unpause_done, .u.for_callback = op };
         int r;
 
         if (rc) {
@@ -793,9 +839,10 @@ static void create_done(libxl_ctx *ctx, int rc, void *for_callback) {
                 return;
         }
         domain_note_pci(domain_find(b, op->domid), op->config.pcidevs, op->config.num_pcidevs);
-        rc = libxl_domain_unpause(b->ctx, op->domid, &how);
-        if (rc)
-                unpause_done(ctx, rc, op);
+        if (op->want_vfb)
+                vfb_add(op);
+        else
+                unpause(op);
 }
 
 static int create_begin(sd_event_source *s, void *userdata) {
@@ -833,6 +880,7 @@ static int libxl_create(VmBackend *base, const VmDef *def, const uint8_t uuid[16
         libxl_domain_config_init(&op->config);
         op->has_config = true;
 
+        op->want_vfb = def->vfb;
         r = config_from_def(b, def, uuid, &op->config, &error);
         if (r < 0) {
                 if (error)
