@@ -1,6 +1,17 @@
 """End-to-end test of cairn-consoled on real Xen (issue 5: a PV guest's framebuffer
 on the screen).
 
+NOT in ./build.sh test yet, run by hand:
+
+    cd tests/e2e && python3 manual/console_e2e.py
+
+It does not pass yet: on Xen under QEMU the guest's frames never reached QEMU's
+screen (only consoled's first frame did; docs/consoled.md, "Seen on Xen"), and
+cairn-consoled is not started at boot, nor has dom0's image the EGL (mesa) that
+SDL's kmsdrm back end needs: the next step is a display path on DRM dumb buffers.
+To try it as it is, add libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri to
+rootfs/dom0/packages; the test starts cairn-consoled itself.
+
 Boots the test ISO (QEMU -vga std: dom0's bochs DRM driver, SDL's kmsdrm), starts a
 tiny PV guest through cairn-vmd from a definition with vfb=yes and vkb=yes, and
 checks that:
@@ -17,12 +28,14 @@ checks that:
 import os
 import re
 import struct
+import sys
 import time
 import zlib
 from pathlib import Path
 
-from harness import Machine, Skip, TestFailure
-from e2e_vmd import BOOT_TIMEOUT, READY, check, guest_archive
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from harness import Machine, Skip, TestFailure  # noqa: E402
+from e2e_vmd import BOOT_TIMEOUT, READY, check, guest_archive  # noqa: E402
 
 ORDER = 45
 GUEST = "fbtest"
@@ -276,7 +289,9 @@ def e2e_console_pv_framebuffer(t):
         check(idx == 0, f"dom0 did not come up: {match.group(0)}")
         m.shell("dmesg -n 1")
 
-        # consoled runs from its unit and has the screen (bochs DRM under -vga std).
+        # consoled (not started at boot yet) runs from its unit and has the screen
+        # (bochs DRM under -vga std).
+        m.shell("systemctl start --no-block cairn-consoled", check=False)
         for _ in range(60):
             state = m.shell("systemctl is-active cairn-consoled", check=False)[1].strip()
             if state != "activating":
@@ -399,3 +414,22 @@ def e2e_console_pv_framebuffer(t):
         log = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | grep -v MESA | tail -15", check=False)[1]
         print("cairn-consoled journal:\n" + log)
         check(not problems, "\n".join(problems))
+
+
+if __name__ == "__main__":
+    import pathlib
+    import subprocess as sp
+
+    root = pathlib.Path(__file__).resolve().parents[3]
+
+    class Ctx:
+        def __init__(self, name):
+            self.out = root / "out"
+            self.images = self.out / "images"
+            self.test_iso = self.out / "cairn-test.iso"
+            self.outdir = self.out / "tests" / name
+            sp.run(["rm", "-rf", str(self.outdir)])
+            self.outdir.mkdir(parents=True)
+
+    e2e_console_pv_framebuffer(Ctx("console_e2e"))
+    print("PASS e2e_console_pv_framebuffer")
