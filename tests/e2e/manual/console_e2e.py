@@ -417,19 +417,6 @@ def e2e_console_pv_framebuffer(t):
 
 
 if __name__ == "__main__":
-    import pathlib
-    import subprocess as sp
+    from manual import run
 
-    root = pathlib.Path(__file__).resolve().parents[3]
-
-    class Ctx:
-        def __init__(self, name):
-            self.out = root / "out"
-            self.images = self.out / "images"
-            self.test_iso = self.out / "cairn-test.iso"
-            self.outdir = self.out / "tests" / name
-            sp.run(["rm", "-rf", str(self.outdir)])
-            self.outdir.mkdir(parents=True)
-
-    e2e_console_pv_framebuffer(Ctx("console_e2e"))
-    print("PASS e2e_console_pv_framebuffer")
+    run([("console_e2e", e2e_console_pv_framebuffer)])

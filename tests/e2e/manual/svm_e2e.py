@@ -362,21 +362,7 @@ def svm_uivm_rpc(t):
 
 
 if __name__ == "__main__":
-    import pathlib
-    import subprocess as sp
+    from manual import run
 
-    root = pathlib.Path(__file__).resolve().parents[3]
-
-    class Ctx:
-        def __init__(self, name):
-            self.out = root / "out"
-            self.images = self.out / "images"
-            self.test_iso = self.out / "cairn-test.iso"
-            self.outdir = self.out / "tests" / ("svm_" + name)
-            sp.run(["rm", "-rf", str(self.outdir)])
-            self.outdir.mkdir(parents=True)
-
-    which = sys.argv[1:] or ["ndvm", "uivm"]
-    for name in which:
-        {"ndvm": svm_ndvm, "uivm": svm_uivm_rpc}[name](Ctx(name))
-        print(f"PASS svm_{name}")
+    tests = {"ndvm": ("svm_ndvm", svm_ndvm), "uivm": ("svm_uivm", svm_uivm_rpc)}
+    run([tests[name] for name in sys.argv[1:] or ["ndvm", "uivm"]])
