@@ -99,11 +99,10 @@ static int on_prepare(Vm *vm, void *userdata) {
         return units_start(d->units, vm->def->name, vm->def->requires, vm->def->n_requires);
 }
 
+/* A failure is logged and announced by the manager (restart policy). */
 static void on_units_done(const char *vm, int r, const char *error, void *userdata) {
         Daemon *d = userdata;
 
-        if (r < 0)
-                log_error("%s: %s", vm, error ?: "a unit it requires failed");
         manager_prepared(d->manager, vm, r, error);
 }
 

@@ -201,11 +201,7 @@ void manager_prepared(Manager *m, const char *name, int r, const char *error) {
                 return;
         }
         if (r < 0) {
-                _cleanup_free_ char *why = NULL;
-
-                if (asprintf(&why, "%s", error ?: strerror(-r)) < 0)
-                        why = NULL;
-                vm_failed(vm, why ?: "a unit it requires failed");
+                vm_failed(vm, error ?: strerror(-r));
                 return;
         }
         (void) vm_do_create(vm);

@@ -21,5 +21,7 @@ Units *units_free(Units *u);
  * completion is then not reported. */
 int units_start(Units *u, const char *vm, char *const *units, size_t n);
 
-/* Forget vm's request (it stopped, or its definition went). */
+/* Forget vm's request without reporting it (units_start() does this to replace
+ * one; nothing else calls it yet: a VM stopped while it waits is settled by the
+ * manager when the report comes). */
 void units_cancel(Units *u, const char *vm);
