@@ -52,6 +52,8 @@ AUTO_MARKERS = [
     ('dom0 kernel', r'\(XEN\) \*\*\* Serial input to DOM0|Freed .* init memory'),
     ('linux', r'Linux version \d'),
     ('initramfs', r'cairn: initramfs'),
+    ('boot medium found', r'cairn: boot medium /'),
+    ('dom0 image verified', r'cairn: dom0 image verified'),
     ('dom0 ready', r'cairn: dom0 ready'),
     ('ndvm running', r'cairn: ndvm running'),
     ('ndvm has lease', r'cairn: ndvm lease \d'),
