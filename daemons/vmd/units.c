@@ -15,6 +15,10 @@
 #define SYSTEMD_DEST "org.freedesktop.systemd1"
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+/* StartUnit only queues a job, but systemd answers no call while it reloads its
+ * units (a daemon-reload on a loaded machine was seen to take 2 minutes): the
+ * bus's default 25 s would count that wait as a failed start of the VM. */
+#define START_UNIT_TIMEOUT_USEC (300ULL * 1000000ULL)
 
 typedef struct Request {
         struct Request *next;
@@ -96,6 +100,7 @@ static int on_start_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
 
 /* Start the next unit, or report success. */
 static int request_next(Request *q) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
         free(q->job);
@@ -105,9 +110,14 @@ static int request_next(Request *q) {
                 return 0;
         }
         log_info("%s: starting %s", q->vm, q->units[q->next_unit]);
-        r = sd_bus_call_method_async(q->owner->bus, &q->call, SYSTEMD_DEST, SYSTEMD_PATH,
-                                     SYSTEMD_MANAGER, "StartUnit", on_start_reply, q, "ss",
-                                     q->units[q->next_unit], "replace");
+        r = sd_bus_message_new_method_call(q->owner->bus, &m, SYSTEMD_DEST, SYSTEMD_PATH,
+                                           SYSTEMD_MANAGER, "StartUnit");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "ss", q->units[q->next_unit], "replace");
+        if (r < 0)
+                return r;
+        r = sd_bus_call_async(q->owner->bus, &q->call, m, on_start_reply, q, START_UNIT_TIMEOUT_USEC);
         q->next_unit++;
         return r;
 }
