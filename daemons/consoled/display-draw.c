@@ -173,8 +173,8 @@ static SDL_Rect scale_guest(Display *d, uint32_t x, uint32_t y, uint32_t w, uint
         scaled_span(x, x + w, m->width, d->dst.w, &x0, &x1);
         scaled_span(y, y + h, m->height, d->dst.h, &y0, &y1);
         for (int sy = y0; sy < y1; sy++) {
-                const uint32_t *from = (const uint32_t *) (src + (size_t) ((uint64_t) sy * m->height / (uint64_t) d->dst.h) *
-                                                                     (size_t) d->guest->pitch);
+                size_t row = (size_t) ((uint64_t) sy * m->height / (uint64_t) d->dst.h);
+                const uint32_t *from = (const uint32_t *) (src + row * (size_t) d->guest->pitch);
                 uint32_t *to = (uint32_t *) (dst + (size_t) (d->dst.y + sy) * (size_t) d->screen->pitch) + d->dst.x;
 
                 for (int sx = x0; sx < x1; sx++)

@@ -44,7 +44,8 @@ static int fake_present(void *impl, const SDL_Surface *screen, const SDL_Rect *r
         assert_int_equal(screen->format->format, SDL_PIXELFORMAT_XRGB8888);
         assert_true(r->x >= 0 && r->y >= 0 && r->w > 0 && r->h > 0 && r->x + r->w <= W && r->y + r->h <= H);
         for (int y = r->y; y < r->y + r->h; y++)
-                memcpy(&fake.pixels[y * W + r->x], (const uint8_t *) screen->pixels + (size_t) y * screen->pitch + r->x * 4,
+                memcpy(&fake.pixels[y * W + r->x],
+                       (const uint8_t *) screen->pixels + (size_t) y * screen->pitch + (size_t) r->x * 4,
                        (size_t) r->w * 4);
         fake.last = *r;
         fake.presents++;
