@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The physical display: SDL2 on KMS ("kmsdrm"; in QEMU the standard VGA through
- * bochs-drm).  Shows the focused domain's framebuffer scaled to fit and centred,
- * or dom0's own lock screen.  Draws only when told (no frame loop). */
+/* The physical display.  Shows the focused domain's framebuffer scaled to fit and
+ * centred, or dom0's own lock screen.  Draws only when told (no frame loop).
+ *
+ * Everything is drawn in software into one offscreen picture (display-draw.c);
+ * a back end shows the rectangles that changed: DRM/KMS dumb buffer
+ * (display-drm.c; in QEMU the standard VGA through bochs-drm) or an SDL window
+ * (display-sdl.c; SDL's dummy driver in tests, a desktop window by hand). */
 #pragma once
 
 #include <stdbool.h>
@@ -12,8 +16,13 @@
 
 typedef struct Display Display;
 
-/* driver: an SDL video driver name, NULL for SDL's choice ($SDL_VIDEODRIVER). */
-int display_open(const char *driver, Display **ret);
+/* A DRM/KMS device: its first connected connector in its preferred mode, one dumb
+ * buffer set on a CRTC once.  device: a path (/dev/dri/card0), or NULL for the
+ * first /dev/dri/card* with a connected connector. */
+int display_open_drm(const char *device, Display **ret);
+/* An SDL window (fullscreen desktop).  driver: an SDL video driver name, NULL for
+ * SDL's choice ($SDL_VIDEODRIVER). */
+int display_open_sdl(const char *driver, Display **ret);
 Display *display_free(Display *d);
 
 void display_size(Display *d, uint32_t *ret_w, uint32_t *ret_h);

@@ -2,7 +2,8 @@
 /* cairn-consoled: dom0's display and input server and the back end of every
  * domain's PV framebuffer and keyboard.  Wires the pieces together on one
  * sd-event loop: xenback (xenstore, rings), console (focus, SAK, lock),
- * display (SDL2 kmsdrm), input (libinput), bus (org.cairn.Console1). */
+ * display (DRM dumb buffer, or an SDL window), input (libinput), bus
+ * (org.cairn.Console1). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -27,7 +28,9 @@
 #include "xenback.h"
 
 static const char *arg_passphrase_file = LOCKPW_DEFAULT_PATH;
-static const char *arg_video_driver = "kmsdrm";
+typedef enum DisplayKind { DISPLAY_DRM, DISPLAY_SDL } DisplayKind;
+static DisplayKind arg_display_kind = DISPLAY_DRM;
+static const char *arg_display_where = NULL;    /* DRM device path or SDL driver; NULL: the default */
 static const char *arg_seat = "seat0";
 static bool arg_display = true;
 static bool arg_xen = true;
@@ -57,7 +60,12 @@ static void help(void) {
                "     --version               Show the version\n"
                "     --passphrase-file PATH  crypt(3) hash of the lock passphrase\n"
                "                             (default %s; without it Lock is refused)\n"
-               "     --video-driver NAME     SDL video driver (default kmsdrm)\n"
+               "     --display drm[:DEVICE]  Draw on a DRM/KMS dumb buffer (the default; DEVICE\n"
+               "                             like /dev/dri/card0, else the first card with a\n"
+               "                             connected screen)\n"
+               "     --display sdl[:DRIVER]  Draw in an SDL window (DRIVER: an SDL video driver,\n"
+               "                             e.g. dummy, x11, wayland; else SDL's choice)\n"
+               "     --video-driver DRIVER   Same as --display sdl:DRIVER\n"
                "     --seat SEAT             udev seat for input devices (default seat0)\n"
                "     --no-display            No display and no input devices (bus and back end only)\n"
                "     --no-xen                No PV back end (display, input and bus only)\n"
@@ -67,13 +75,31 @@ static void help(void) {
                LOCKPW_DEFAULT_PATH);
 }
 
+/* --display drm[:DEVICE] | sdl[:DRIVER] */
+static int parse_display(const char *s) {
+        const char *colon = strchr(s, ':');
+        size_t n = colon ? (size_t) (colon - s) : strlen(s);
+
+        if (n == 3 && strncmp(s, "drm", 3) == 0)
+                arg_display_kind = DISPLAY_DRM;
+        else if (n == 3 && strncmp(s, "sdl", 3) == 0)
+                arg_display_kind = DISPLAY_SDL;
+        else
+                return -EINVAL;
+        if (colon && !colon[1])
+                return -EINVAL;
+        arg_display_where = colon ? colon + 1 : NULL;
+        return 0;
+}
+
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_PASSPHRASE_FILE, ARG_VIDEO_DRIVER, ARG_SEAT, ARG_NO_DISPLAY,
+        enum { ARG_VERSION = 0x100, ARG_PASSPHRASE_FILE, ARG_DISPLAY, ARG_VIDEO_DRIVER, ARG_SEAT, ARG_NO_DISPLAY,
                ARG_NO_XEN, ARG_IDLE_LOCK, ARG_LOG_LEVEL };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "passphrase-file", required_argument, NULL, ARG_PASSPHRASE_FILE },
+                { "display", required_argument, NULL, ARG_DISPLAY },
                 { "video-driver", required_argument, NULL, ARG_VIDEO_DRIVER },
                 { "seat", required_argument, NULL, ARG_SEAT },
                 { "no-display", no_argument, NULL, ARG_NO_DISPLAY },
@@ -95,8 +121,20 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_PASSPHRASE_FILE:
                         arg_passphrase_file = optarg;
                         break;
+                case ARG_DISPLAY:
+                        if (parse_display(optarg) < 0) {
+                                log_error("--display takes drm, drm:DEVICE, sdl or sdl:DRIVER, not \"%s\".",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        break;
                 case ARG_VIDEO_DRIVER:
-                        arg_video_driver = optarg;
+                        if (!optarg[0]) {
+                                log_error("--video-driver takes an SDL video driver name.");
+                                return -EINVAL;
+                        }
+                        arg_display_kind = DISPLAY_SDL;
+                        arg_display_where = optarg;
                         break;
                 case ARG_SEAT:
                         arg_seat = optarg;
@@ -412,9 +450,10 @@ static int run(void) {
                         log_warning_errno(r, "No input devices (%m): continuing without input.");
                         input = NULL;
                 }
-                r = display_open(arg_video_driver, &s.display);
+                r = arg_display_kind == DISPLAY_DRM ? display_open_drm(arg_display_where, &s.display)
+                                                    : display_open_sdl(arg_display_where, &s.display);
                 if (r < 0) {
-                        log_warning_errno(r, "No display (%m): continuing without a screen.");
+                        log_warning("No display: continuing without a screen (bus, back ends and input only).");
                         s.display = NULL;
                 }
         }

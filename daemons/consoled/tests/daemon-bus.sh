@@ -1,8 +1,8 @@
 #!/bin/bash
 # cairn-consoled itself on a private dbus-daemon, without Xen and on SDL's dummy
 # video driver: the bus API answers, Lock works with a passphrase file and is
-# refused without one, the idle lock fires, and the idle daemon uses no CPU
-# (no busy loop).
+# refused without one, the idle lock fires, the idle daemon uses no CPU (no busy
+# loop), and without a display it still serves the bus.
 # Usage: daemon-bus.sh CAIRN-CONSOLED
 set -euo pipefail
 
@@ -105,4 +105,15 @@ grep -q 'boolean true' <<<"$out" || fail "not locked after 2 s idle with --idle-
 grep -q 'No input for 1 s: locking' "$tmp/log" || fail "no idle-lock line in the log"
 stop
 "$consoled" --idle-lock soon >/dev/null 2>&1 && fail "--idle-lock soon was accepted"
+
+# No display to open (DRM, a device that is not there): the bus is still served,
+# and the log names the device.
+start "$tmp/none" --display "drm:$tmp/no-card"
+call org.cairn.Console1.ListSurfaces >/dev/null || fail "ListSurfaces without a display"
+grep -q "Failed to open $tmp/no-card" "$tmp/log" || fail "no line naming the missing device"
+grep -q 'No display: continuing without a screen' "$tmp/log" || fail "no line saying it goes on headless"
+stop
+for bad in vga drm: sdl: ""; do
+	"$consoled" --display "$bad" --help >/dev/null 2>&1 && fail "--display '$bad' was accepted"
+done
 echo "PASS"

@@ -5,14 +5,14 @@ NOT in ./build.sh test yet, run by hand:
 
     cd tests/e2e && python3 manual/console_e2e.py
 
-It does not pass yet: on Xen under QEMU the guest's frames never reached QEMU's
-screen (only consoled's first frame did; docs/consoled.md, "Seen on Xen"), and
-cairn-consoled is not started at boot, nor has dom0's image the EGL (mesa) that
-SDL's kmsdrm back end needs: the next step is a display path on DRM dumb buffers.
-To try it as it is, add libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri to
-rootfs/dom0/packages; the test starts cairn-consoled itself.
+It did not pass with the former display path (SDL's kmsdrm, through mesa's EGL): on
+Xen under QEMU the guest's frames never reached QEMU's screen (only consoled's first
+frame did).  consoled now draws in software into a DRM dumb buffer set on the CRTC
+once (no mesa, no page flips), and with that it passed (once so far;
+docs/consoled.md, "Seen on Xen").  cairn-consoled is not started at boot: the test
+starts it itself.
 
-Boots the test ISO (QEMU -vga std: dom0's bochs DRM driver, SDL's kmsdrm), starts a
+Boots the test ISO (QEMU -vga std: dom0's bochs DRM driver, a dumb buffer), starts a
 tiny PV guest through cairn-vmd from a definition with vfb=yes and vkb=yes, and
 checks that:
 
@@ -302,7 +302,7 @@ def e2e_console_pv_framebuffer(t):
         check(state == "active", f"cairn-consoled is {state}:\n{log}")
         drm = m.shell("ls /dev/dri; lsmod | grep -E '^bochs' || true", check=False)[1]
         check("card0" in drm and "bochs" in drm, f"no bochs DRM device in dom0:\n{drm}")
-        check(re.search(r"Display KMSDRM: \d+x\d+", log, re.I), f"consoled has no display:\n{log}")
+        check(re.search(r"Display drm: \d+x\d+", log), f"consoled has no display:\n{log}")
         m.mark("consoled has the display")
 
         # The guest and its definition (vfb=yes, vkb=yes) from the extra disk.
@@ -382,9 +382,9 @@ def e2e_console_pv_framebuffer(t):
         m.shell(f"busctl call org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Focus s {GUEST}")
         focused = m.shell("busctl get-property org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Focused")
         check(f'"{GUEST}"' in focused, f"Focused is {focused.strip()} after Focus")
-        # dom0 draws through mesa's software GL under TCG: the first frame takes a
-        # while.  Screendumps until the picture is there (or 120 s went by).
-        log = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | grep -v MESA | tail -15", check=False)[1]
+        # dom0 draws in software under TCG: the first frame may take a while.
+        # Screendumps until the picture is there (or 120 s went by).
+        log = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | tail -15", check=False)[1]
         print("cairn-consoled journal:\n" + log)
         t_focus = time.monotonic()
         deadline = t_focus + 120
@@ -395,7 +395,7 @@ def e2e_console_pv_framebuffer(t):
                 break
             except TestFailure as e:
                 if time.monotonic() > deadline:
-                    log = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | grep -v MESA | tail -15",
+                    log = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | tail -15",
                                   check=False)[1]
                     raise TestFailure(f"{e}\ncairn-consoled journal:\n{log}")
             time.sleep(5)
@@ -411,7 +411,7 @@ def e2e_console_pv_framebuffer(t):
                 raise
         (t.outdir / "console-connect.txt").write_text(
             "".join(f"{k} {v:.1f}\n" for k, v in took.items()) + f"shown {shown:.1f}\ndevice-model: {dm.strip()}\n")
-        log = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | grep -v MESA | tail -15", check=False)[1]
+        log = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | tail -15", check=False)[1]
         print("cairn-consoled journal:\n" + log)
         check(not problems, "\n".join(problems))
 
