@@ -1,44 +1,49 @@
-"""End-to-end test of cairn-consoled on real Xen (issue 5: a PV guest's framebuffer
-on the screen).
+"""End-to-end test of cairn-consoled on real Xen (issue 5: the console).
 
-NOT in ./build.sh test yet, run by hand:
-
-    cd tests/e2e && python3 manual/console_e2e.py
-
-It did not pass with the former display path (SDL's kmsdrm, through mesa's EGL): on
-Xen under QEMU the guest's frames never reached QEMU's screen (only consoled's first
-frame did).  consoled now draws in software into a DRM dumb buffer set on the CRTC
-once (no mesa, no page flips), and with that it passed (once so far;
-docs/consoled.md, "Seen on Xen").  cairn-consoled is not started at boot: the test
-starts it itself.
-
-Boots the test ISO (QEMU -vga std: dom0's bochs DRM driver, a dumb buffer), starts a
-tiny PV guest through cairn-vmd from a definition with vfb=yes and vkb=yes, and
-checks that:
+Boots the test ISO (QEMU -vga std: dom0's bochs DRM driver; consoled draws in
+software into a DRM dumb buffer set on the CRTC once, no mesa, no page flips).
+cairn-consoled is not started at boot yet (the UIVM does not start at boot yet:
+docs/service-vms.md); the test starts it, with a lock passphrase of its own.  It
+then starts a tiny PV guest through cairn-vmd from a definition with vfb=yes and
+vkb=yes and checks that:
 
 - no QEMU device model runs in dom0 for it (vmd hot-adds the vfb, the vkb's back end
   type is linux) and both back ends reach Connected (state 4), served by consoled;
 - the guest's /init (static, built here; dom0's kernel, whose xen-fbfront and
   xen-kbdfront are built in: any that are modules are loaded from the dom0 base
-  the image was built from) filled /dev/fb0 with a known picture and
-  said so on its console;
+  the image was built from) filled /dev/fb0 with a known picture and said so on
+  its console;
 - after `Focus` on org.cairn.Console1, QEMU's screen (QMP screendump) shows that
-  picture: the guest's colours where consoled scales its framebuffer to.
+  picture: the guest's colours where consoled scales its framebuffer to;
+- a key typed on QEMU's keyboard (PS/2, read by libinput in dom0) reaches the
+  focused guest: its /init prints every key event it reads from its PV keyboard;
+- `Lock` shows dom0's lock screen (padlock, prompt box), one dot per typed key,
+  a wrong passphrase is refused (red bar, logged), the right one unlocks and the
+  guest's picture is back; no key typed while locked reached the guest.
 """
 import os
 import re
 import struct
-import sys
 import time
 import zlib
 from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from harness import Machine, Skip, TestFailure  # noqa: E402
-from e2e_vmd import BOOT_TIMEOUT, READY, check, guest_archive  # noqa: E402
+from harness import Machine, Skip, TestFailure
+from e2e_vmd import BOOT_TIMEOUT, READY, check, guest_archive
 
 ORDER = 45
 GUEST = "fbtest"
+
+# The lock passphrase for this test and its sha512crypt hash (consoled's
+# --passphrase-file; docs/consoled.md, "Lock passphrase").
+LOCK_PASSPHRASE = "cairn-lock-test"
+LOCK_HASH = ("$6$cairnlocktest$4WHivosFy0nKZ.ZQ5TKB992oppDeRaAouzxhM6obxPtk1h70pQeTmpdFg90rKJZ95DlSexbxqWKeldd9vp7Cn.")
+# Lock screen colours and layout (daemons/consoled/display-draw.c).
+LOCK_LIGHT = (0xD8, 0xDE, 0xE9)
+LOCK_BOX = (0x2E, 0x34, 0x40)
+LOCK_ACCENT = (0x88, 0xC0, 0xD0)
+LOCK_RED = (0xBF, 0x61, 0x6A)
+KEY_Q, KEY_Z = 16, 44
 
 # The picture: the whole framebuffer in BASE, its top-left quarter in MARK (so a
 # mirrored, shifted or cropped picture fails too).
@@ -48,8 +53,11 @@ MARK = (0x10, 0x60, 0xD0)
 FB_INIT_C = r"""
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <linux/fb.h>
+#include <linux/input.h>
 #include <linux/kd.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,6 +88,44 @@ static uint32_t pixel(const struct fb_var_screeninfo *v, unsigned r, unsigned g,
         return (uint32_t) (r >> (8 - v->red.length)) << v->red.offset |
                (uint32_t) (g >> (8 - v->green.length)) << v->green.offset |
                (uint32_t) (b >> (8 - v->blue.length)) << v->blue.offset;
+}
+
+/* Print every key event of every input device (the PV keyboard and pointer appear
+ * once kbdfront connects: look for new ones every 2 s). */
+static void watch_input(void) {
+        struct pollfd pfd[8];
+        bool open_dev[8] = { false };
+        size_t n = 0;
+        char path[32], line[96];
+
+        for (;;) {
+                for (int i = 0; i < 8 && n < 8; i++) {
+                        int e;
+
+                        if (open_dev[i])
+                                continue;
+                        snprintf(path, sizeof(path), "/dev/input/event%d", i);
+                        e = open(path, O_RDONLY | O_CLOEXEC);
+                        if (e < 0)
+                                continue;
+                        open_dev[i] = true;
+                        pfd[n++] = (struct pollfd) { .fd = e, .events = POLLIN };
+                        snprintf(line, sizeof(line), "cairn-fbguest: input %s\n", path);
+                        say(line);
+                }
+                if (poll(pfd, n, 2000) <= 0)
+                        continue;
+                for (size_t i = 0; i < n; i++) {
+                        struct input_event ev;
+
+                        if (!(pfd[i].revents & POLLIN) || read(pfd[i].fd, &ev, sizeof(ev)) != sizeof(ev))
+                                continue;
+                        if (ev.type != EV_KEY)
+                                continue;
+                        snprintf(line, sizeof(line), "cairn-fbguest: key %u %d\n", ev.code, ev.value);
+                        say(line);
+                }
+        }
 }
 
 int main(int argc, char *argv[]) {
@@ -136,8 +182,7 @@ int main(int argc, char *argv[]) {
         snprintf(line, sizeof(line), "cairn-fbguest: fb0 %ux%u %ubpp filled\n", v.xres, v.yres,
                  v.bits_per_pixel);
         say(line);
-        for (;;)
-                pause();
+        watch_input();
 }
 """
 
@@ -192,7 +237,7 @@ def module_chain(base, names):
 def build_fb_guest(t):
     """out/tests/NAME/fbtest.tar: dom0's kernel and a ramdisk whose /init fills fb0."""
     base = (t.images / "dom0.base").read_text().strip()
-    kver, mods = module_chain(base, ["xen-fbfront", "xen-kbdfront"])
+    kver, mods = module_chain(base, ["xen-fbfront", "xen-kbdfront", "evdev"])
     for m in mods:
         check(m.endswith(".ko"), f"compressed module {m}: the guest /init loads plain .ko files only")
     extra = [(f"m{i:02d}.ko", (Path(base) / "usr/lib/modules" / kver / m).read_bytes()) for i, m in enumerate(mods)]
@@ -276,8 +321,9 @@ def check_screen(path, fb_w, fb_h):
     return w, h
 
 
-def e2e_console_pv_framebuffer(t):
-    """cairn-consoled on Xen: a PV guest's vfb/vkbd served by dom0 without QEMU, its picture on screen."""
+def e2e_console_guest_and_lock(t):
+    """cairn-consoled on Xen: a PV guest's vfb/vkbd served by dom0 without QEMU, its picture on
+    screen, keys to it; dom0's lock screen: wrong passphrase refused, right one unlocks."""
     if not t.test_iso.exists():
         raise Skip("no test ISO; run ./build.sh images")
     tar = build_fb_guest(t)
@@ -291,6 +337,11 @@ def e2e_console_pv_framebuffer(t):
 
         # consoled (not started at boot yet) runs from its unit and has the screen
         # (bochs DRM under -vga std).
+        m.shell("mkdir -p /run/fbtest /run/systemd/system/cairn-consoled.service.d && "
+                f"printf '%s\\n' '{LOCK_HASH}' > /run/fbtest/lock.hash && chmod 600 /run/fbtest/lock.hash && "
+                "printf '%s\\n' '[Service]' 'ExecStart=' "
+                "'ExecStart=/usr/sbin/cairn-consoled --passphrase-file /run/fbtest/lock.hash' "
+                "> /run/systemd/system/cairn-consoled.service.d/test.conf && systemctl daemon-reload")
         m.shell("systemctl start --no-block cairn-consoled", check=False)
         for _ in range(60):
             state = m.shell("systemctl is-active cairn-consoled", check=False)[1].strip()
@@ -415,8 +466,91 @@ def e2e_console_pv_framebuffer(t):
         print("cairn-consoled journal:\n" + log)
         check(not problems, "\n".join(problems))
 
+        def guest_keys():
+            text = m.shell(f"cat /var/log/xen/console/guest-{GUEST}.log", check=False)[1]
+            return [(int(c), int(v)) for c, v in re.findall(r"cairn-fbguest: key (\d+) (-?\d+)", text)], text
 
-if __name__ == "__main__":
-    from manual import run
+        # A key typed on the machine's keyboard reaches the focused guest.
+        m.send_text("q")
+        deadline = time.monotonic() + 60
+        while True:
+            keys, text = guest_keys()
+            if (KEY_Q, 1) in keys and (KEY_Q, 0) in keys:
+                break
+            check(time.monotonic() < deadline, f"the focused guest did not get the key q (code {KEY_Q}) in 60 s; "
+                  f"its console:\n{text[-1500:]}")
+            time.sleep(2)
+        keys_before_lock = len(keys)
+        m.mark("key reached the guest")
 
-    run([("console_e2e", e2e_console_pv_framebuffer)])
+        # Lock: dom0's lock screen, drawn by consoled.
+        m.shell("busctl call org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Lock")
+        locked = m.shell("busctl get-property org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Locked")
+        check(locked.strip() == "b true", f"Locked is {locked.strip()} after Lock")
+
+        def lock_screen(name, dots, red):
+            """Screendumps until the lock screen shows `dots` dots (and the red bar when red)."""
+            deadline = time.monotonic() + 90
+            while True:
+                shot = m.screendump(name)
+                w, h, rows = read_png(shot)
+                cx, cy = w // 2, h // 2
+                box_w = min(w - 40, 480)
+                bx, by = cx - box_w // 2, cy - 40
+                found = {
+                    "padlock": share(rows, cx - 26, cy - 166, cx + 26, cy - 124, LOCK_LIGHT, step=2),
+                    "prompt box": share(rows, bx + 20 + 20 * 20, by + 10, bx + box_w - 10, by + 30, LOCK_BOX, step=2),
+                    "no guest picture": 1.0 - share(rows, 0, 0, w, h, BASE, step=8),
+                }
+                for i in range(dots + 1):
+                    x = bx + 20 + i * 20
+                    found[f"dot {i + 1}" if i < dots else f"no dot {i + 1}"] = (
+                        share(rows, x + 2, cy - 4, x + 10, cy + 4, LOCK_ACCENT, step=1) if i < dots else
+                        1.0 - share(rows, x + 2, cy - 4, x + 10, cy + 4, LOCK_ACCENT, step=1))
+                bar = share(rows, bx + 4, by + 80 + 17, bx + box_w - 4, by + 80 + 23, LOCK_RED, step=2)
+                found["red bar" if red else "no red bar"] = bar if red else 1.0 - bar
+                bad = {k: round(v, 3) for k, v in found.items() if v < 0.9}
+                if not bad:
+                    print(f"{shot}: lock screen with {dots} dots{', red bar' if red else ''}")
+                    return shot
+                if time.monotonic() > deadline:
+                    raise TestFailure(f"the lock screen ({shot}) is not as expected after 90 s: {bad}")
+                time.sleep(3)
+
+        lock_screen("lock-empty.png", 0, False)
+        m.mark("lock screen")
+        # Keys typed while locked go to dom0's prompt: one dot each.
+        m.send_text("zzz")
+        lock_screen("lock-3-dots.png", 3, False)
+        m.send_text("\n")
+        lock_screen("lock-wrong.png", 0, True)
+        wrong = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | grep -c 'Wrong passphrase' || true").strip()
+        check(wrong.splitlines()[-1] != "0", "consoled did not log the wrong passphrase")
+        locked = m.shell("busctl get-property org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Locked")
+        check(locked.strip() == "b true", f"a wrong passphrase unlocked the console (Locked is {locked.strip()})")
+        m.mark("wrong passphrase refused")
+
+        m.send_text(LOCK_PASSPHRASE + "\n")
+        deadline = time.monotonic() + 90
+        while True:
+            locked = m.shell("busctl get-property org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Locked")
+            if locked.strip() == "b false":
+                break
+            check(time.monotonic() < deadline, f"the right passphrase did not unlock in 90 s (Locked is {locked.strip()})")
+            time.sleep(3)
+        m.mark("unlocked")
+        deadline = time.monotonic() + 90
+        while True:
+            shot = m.screendump("unlocked.png")
+            try:
+                check_screen(shot, fb_w, fb_h)
+                break
+            except TestFailure as e:
+                if time.monotonic() > deadline:
+                    raise TestFailure(f"after unlocking, the guest's picture is not back: {e}")
+            time.sleep(3)
+        time.sleep(5)
+        keys, text = guest_keys()
+        leaked = keys[keys_before_lock:]
+        check(not leaked, f"keys typed while the console was locked reached the guest: {leaked}\n{text[-1500:]}")
+        print(f"the guest got {keys_before_lock} key events before the lock and none from the lock screen")
