@@ -19,11 +19,16 @@ vkb=yes and checks that:
   focused guest: its /init prints every key event it reads from its PV keyboard;
 - `Lock` shows dom0's lock screen (padlock, prompt box), one dot per typed key,
   a wrong passphrase is refused (red bar, logged), the right one unlocks and the
-  guest's picture is back; no key typed while locked reached the guest.
+  guest's picture is back; no key typed while locked reached the guest;
+- a second framebuffer guest (colours swapped): `Focus` switches the screen to it
+  and back, a typed key reaches only the focused guest; the secure attention key
+  (Ctrl+Alt+Home) takes the focus from both (to the UIVM; none runs here) and
+  neither gets it or the key typed after it.
 """
 import os
 import re
 import struct
+import tarfile
 import time
 import zlib
 from pathlib import Path
@@ -33,6 +38,7 @@ from e2e_vmd import BOOT_TIMEOUT, READY, check, guest_archive
 
 ORDER = 45
 GUEST = "fbtest"
+GUEST2 = "fbtest2"  # a second framebuffer guest, its picture's colours swapped
 
 # The lock passphrase for this test and its sha512crypt hash (consoled's
 # --passphrase-file; docs/consoled.md, "Lock passphrase").
@@ -43,7 +49,7 @@ LOCK_LIGHT = (0xD8, 0xDE, 0xE9)
 LOCK_BOX = (0x2E, 0x34, 0x40)
 LOCK_ACCENT = (0x88, 0xC0, 0xD0)
 LOCK_RED = (0xBF, 0x61, 0x6A)
-KEY_Q, KEY_Z = 16, 44
+KEY_Q, KEY_W, KEY_E, KEY_R, KEY_Z = 16, 17, 18, 19, 44
 
 # The picture: the whole framebuffer in BASE, its top-left quarter in MARK (so a
 # mirrored, shifted or cropped picture fails too).
@@ -196,6 +202,7 @@ cmdline=console=hvc0
 vfb=yes
 vkb=yes
 """
+VM_DEF2 = VM_DEF.replace(f"name={GUEST}", f"name={GUEST2}").replace("initrd.cpio", "initrd2.cpio")
 
 
 def module_chain(base, names):
@@ -241,10 +248,18 @@ def build_fb_guest(t):
     for m in mods:
         check(m.endswith(".ko"), f"compressed module {m}: the guest /init loads plain .ko files only")
     extra = [(f"m{i:02d}.ko", (Path(base) / "usr/lib/modules" / kver / m).read_bytes()) for i, m in enumerate(mods)]
-    src = (FB_INIT_C.replace("@MODULES@", "".join(f'"/m{i:02d}.ko", ' for i in range(len(mods))))
-           .replace("@MARK@", "%d, %d, %d" % MARK).replace("@BASE@", "%d, %d, %d" % BASE))
+
+    def src(mark, base):
+        return (FB_INIT_C.replace("@MODULES@", "".join(f'"/m{i:02d}.ko", ' for i in range(len(mods))))
+                .replace("@MARK@", "%d, %d, %d" % mark).replace("@BASE@", "%d, %d, %d" % base))
+
     print("guest modules to load: " + (" ".join(os.path.basename(m) for m in mods) or "none"))
-    return guest_archive(t, GUEST, src, extra)
+    tar = guest_archive(t, GUEST, src(MARK, BASE), extra)
+    # The second guest's ramdisk (colours swapped) goes in the same archive.
+    guest_archive(t, GUEST2, src(BASE, MARK), extra)
+    with tarfile.open(tar, "a", format=tarfile.USTAR_FORMAT) as tf:
+        tf.add(t.outdir / GUEST2 / "initrd.cpio", arcname="initrd2.cpio")
+    return tar
 
 
 def read_png(path):
@@ -303,16 +318,16 @@ def share(rows, x0, y0, x1, y1, want, step=4):
     return hit / max(total, 1)
 
 
-def check_screen(path, fb_w, fb_h):
+def check_screen(path, fb_w, fb_h, mark_rgb=MARK, base_rgb=BASE):
     """The guest's picture, scaled and centred (letterboxed) as consoled shows it."""
     w, h, rows = read_png(path)
     scale = min(w / fb_w, h / fb_h)
     dw, dh = int(fb_w * scale), int(fb_h * scale)
     x0, y0 = (w - dw) // 2, (h - dh) // 2
     m = 8  # stay clear of the scaled edges
-    mark = share(rows, x0 + m, y0 + m, x0 + dw // 2 - m, y0 + dh // 2 - m, MARK)
-    base_right = share(rows, x0 + dw // 2 + m, y0 + m, x0 + dw - m, y0 + dh - m, BASE)
-    base_below = share(rows, x0 + m, y0 + dh // 2 + m, x0 + dw // 2 - m, y0 + dh - m, BASE)
+    mark = share(rows, x0 + m, y0 + m, x0 + dw // 2 - m, y0 + dh // 2 - m, mark_rgb)
+    base_right = share(rows, x0 + dw // 2 + m, y0 + m, x0 + dw - m, y0 + dh - m, base_rgb)
+    base_below = share(rows, x0 + m, y0 + dh // 2 + m, x0 + dw // 2 - m, y0 + dh - m, base_rgb)
     print(f"screen {w}x{h}, guest {fb_w}x{fb_h} shown at {x0},{y0} {dw}x{dh}: "
           f"mark {mark:.3f}, base right {base_right:.3f}, base below {base_below:.3f}")
     check(mark >= 0.98 and base_right >= 0.98 and base_below >= 0.98,
@@ -361,7 +376,9 @@ def e2e_console_guest_and_lock(t):
         check(disk.startswith("/dev/sd"), f"no disk holds the guest archive: {disk!r}")
         m.shell(f"mkdir -p /run/fbtest/vms && tar -xf {disk} -C /run/fbtest")
         lines = " ".join(f"'{line}'" for line in VM_DEF.strip().splitlines())
-        m.shell(f"printf '%s\\n' {lines} > /run/fbtest/vms/{GUEST}.vm && cairn-vmd -n --vm-dir /run/fbtest/vms")
+        lines2 = " ".join(f"'{line}'" for line in VM_DEF2.strip().splitlines())
+        m.shell(f"printf '%s\\n' {lines} > /run/fbtest/vms/{GUEST}.vm && "
+                f"printf '%s\\n' {lines2} > /run/fbtest/vms/{GUEST2}.vm && cairn-vmd -n --vm-dir /run/fbtest/vms")
         # Guest consoles logged to files; vmd reads the test directory.
         m.shell("mkdir -p /run/systemd/system/xenconsoled.service.d /run/systemd/system/cairn-vmd.service.d "
                 "&& printf '%s\\n' '[Service]' 'ExecStart=' 'ExecStart=/usr/lib/xen-4.17/bin/xenconsoled "
@@ -466,8 +483,8 @@ def e2e_console_guest_and_lock(t):
         print("cairn-consoled journal:\n" + log)
         check(not problems, "\n".join(problems))
 
-        def guest_keys():
-            text = m.shell(f"cat /var/log/xen/console/guest-{GUEST}.log", check=False)[1]
+        def guest_keys(name=GUEST):
+            text = m.shell(f"cat /var/log/xen/console/guest-{name}.log", check=False)[1]
             return [(int(c), int(v)) for c, v in re.findall(r"cairn-fbguest: key (\d+) (-?\d+)", text)], text
 
         # A key typed on the machine's keyboard reaches the focused guest.
@@ -554,3 +571,77 @@ def e2e_console_guest_and_lock(t):
         leaked = keys[keys_before_lock:]
         check(not leaked, f"keys typed while the console was locked reached the guest: {leaked}\n{text[-1500:]}")
         print(f"the guest got {keys_before_lock} key events before the lock and none from the lock screen")
+
+        # A second framebuffer guest: switching shows its picture, and keys go only
+        # to the guest that has the focus.
+        m.shell(f"cairnctl start {GUEST2}")
+        started = m.wait_for(rf"cairn: {GUEST2} (running|failed[^\n]*)", timeout=240)
+        check(started.group(1) == "running", f"{GUEST2} did not start: {started.group(0)}")
+        deadline = time.monotonic() + 180
+        while True:
+            log2 = m.shell(f"cat /var/log/xen/console/guest-{GUEST2}.log", check=False)[1]
+            if "fb0" in log2 and "filled" in log2 and "input /dev/input/event" in log2:
+                break
+            check(time.monotonic() < deadline and "FAILED" not in log2,
+                  f"{GUEST2} did not fill its framebuffer and open its input:\n{log2}")
+            time.sleep(2)
+        m.mark(f"{GUEST2} filled fb0")
+
+        def focus(name):
+            m.shell(f"busctl call org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Focus s {name}")
+
+        def wait_screen(name, mark_rgb, base_rgb):
+            deadline = time.monotonic() + 90
+            while True:
+                shot = m.screendump(name)
+                try:
+                    return check_screen(shot, fb_w, fb_h, mark_rgb, base_rgb)
+                except TestFailure:
+                    if time.monotonic() > deadline:
+                        raise
+                time.sleep(3)
+
+        def typed(ch, code, to, not_to):
+            """Type ch; it must reach guest `to` (None: no guest) and none of `not_to`."""
+            before = {g: len(guest_keys(g)[0]) for g in [GUEST, GUEST2]}
+            m.send_text(ch)
+            deadline = time.monotonic() + 60
+            while to:
+                keys, text = guest_keys(to)
+                if (code, 1) in keys[before[to]:] and (code, 0) in keys[before[to]:]:
+                    break
+                check(time.monotonic() < deadline, f"{to} did not get the key {ch!r} in 60 s:\n{text[-800:]}")
+                time.sleep(2)
+            if not to:
+                time.sleep(10)
+            for g in not_to:
+                keys, text = guest_keys(g)
+                got = [k for k in keys[before[g]:] if k[0] == code]
+                check(not got, f"the key {ch!r} reached {g}, which does not have the focus: {got}")
+
+        focus(GUEST2)
+        wait_screen("switched-to-fbtest2.png", BASE, MARK)
+        typed("w", KEY_W, GUEST2, [GUEST])
+        m.mark(f"switched to {GUEST2}, key only there")
+        focus(GUEST)
+        wait_screen("switched-back.png", MARK, BASE)
+        typed("e", KEY_E, GUEST, [GUEST2])
+        m.mark(f"switched back to {GUEST}, key only there")
+
+        # The secure attention key: the focus goes to the UIVM (none runs here, so
+        # to no VM); no guest gets the key or what is typed after it.
+        before = {g: len(guest_keys(g)[0]) for g in [GUEST, GUEST2]}
+        m.send_key("ctrl-alt-home")
+        deadline = time.monotonic() + 60
+        while True:
+            focused = m.shell("busctl get-property org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Focused")
+            if focused.strip() == 's ""':
+                break
+            check(time.monotonic() < deadline, f"after the secure attention key Focused is {focused.strip()}")
+            time.sleep(2)
+        for g in [GUEST, GUEST2]:
+            keys = guest_keys(g)[0]
+            home = [k for k in keys[before[g]:] if k[0] == 102]  # KEY_HOME
+            check(not home, f"the secure attention key reached {g}: {keys[before[g]:]}")
+        typed("r", KEY_R, None, [GUEST, GUEST2])
+        m.mark("secure attention key")
