@@ -336,6 +336,21 @@ def check_screen(path, fb_w, fb_h, mark_rgb=MARK, base_rgb=BASE):
     return w, h
 
 
+def wait_picture(m, name, fb_w, fb_h, mark_rgb=MARK, base_rgb=BASE, timeout=90, interval=3):
+    """Screendumps (saved as name) until the screen shows a guest's picture; returns
+    the path.  dom0 draws in software under TCG: a new picture may take a while."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shot = m.screendump(name)
+        try:
+            check_screen(shot, fb_w, fb_h, mark_rgb, base_rgb)
+            return shot
+        except TestFailure:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(interval)
+
+
 def e2e_console_guest_and_lock(t):
     """cairn-consoled on Xen: a PV guest's vfb/vkbd served by dom0 without QEMU, its picture on
     screen, keys to it; dom0's lock screen: wrong passphrase refused, right one unlocks."""
@@ -455,18 +470,11 @@ def e2e_console_guest_and_lock(t):
         log = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | tail -15", check=False)[1]
         print("cairn-consoled journal:\n" + log)
         t_focus = time.monotonic()
-        deadline = t_focus + 120
-        while True:
-            shot = m.screendump("console-guest.png")
-            try:
-                check_screen(shot, fb_w, fb_h)
-                break
-            except TestFailure as e:
-                if time.monotonic() > deadline:
-                    log = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | tail -15",
-                                  check=False)[1]
-                    raise TestFailure(f"{e}\ncairn-consoled journal:\n{log}")
-            time.sleep(5)
+        try:
+            shot = wait_picture(m, "console-guest.png", fb_w, fb_h, timeout=120, interval=5)
+        except TestFailure as e:
+            log = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | tail -15", check=False)[1]
+            raise TestFailure(f"{e}\ncairn-consoled journal:\n{log}")
         shown = time.monotonic() - t_focus
         m.mark("guest picture on screen")
         print(f"screendumps: {before} {shot}; the picture was on screen {shown:.1f}s after Focus returned")
@@ -556,16 +564,10 @@ def e2e_console_guest_and_lock(t):
             check(time.monotonic() < deadline, f"the right passphrase did not unlock in 90 s (Locked is {locked.strip()})")
             time.sleep(3)
         m.mark("unlocked")
-        deadline = time.monotonic() + 90
-        while True:
-            shot = m.screendump("unlocked.png")
-            try:
-                check_screen(shot, fb_w, fb_h)
-                break
-            except TestFailure as e:
-                if time.monotonic() > deadline:
-                    raise TestFailure(f"after unlocking, the guest's picture is not back: {e}")
-            time.sleep(3)
+        try:
+            wait_picture(m, "unlocked.png", fb_w, fb_h)
+        except TestFailure as e:
+            raise TestFailure(f"after unlocking, the guest's picture is not back: {e}")
         time.sleep(5)
         keys, text = guest_keys()
         leaked = keys[keys_before_lock:]
@@ -590,17 +592,6 @@ def e2e_console_guest_and_lock(t):
         def focus(name):
             m.shell(f"busctl call org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Focus s {name}")
 
-        def wait_screen(name, mark_rgb, base_rgb):
-            deadline = time.monotonic() + 90
-            while True:
-                shot = m.screendump(name)
-                try:
-                    return check_screen(shot, fb_w, fb_h, mark_rgb, base_rgb)
-                except TestFailure:
-                    if time.monotonic() > deadline:
-                        raise
-                time.sleep(3)
-
         def typed(ch, code, to, not_to):
             """Type ch; it must reach guest `to` (None: no guest) and none of `not_to`."""
             before = {g: len(guest_keys(g)[0]) for g in [GUEST, GUEST2]}
@@ -620,11 +611,11 @@ def e2e_console_guest_and_lock(t):
                 check(not got, f"the key {ch!r} reached {g}, which does not have the focus: {got}")
 
         focus(GUEST2)
-        wait_screen("switched-to-fbtest2.png", BASE, MARK)
+        wait_picture(m, "switched-to-fbtest2.png", fb_w, fb_h, BASE, MARK)
         typed("w", KEY_W, GUEST2, [GUEST])
         m.mark(f"switched to {GUEST2}, key only there")
         focus(GUEST)
-        wait_screen("switched-back.png", MARK, BASE)
+        wait_picture(m, "switched-back.png", fb_w, fb_h)
         typed("e", KEY_E, GUEST, [GUEST2])
         m.mark(f"switched back to {GUEST}, key only there")
 
