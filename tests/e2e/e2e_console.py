@@ -351,6 +351,67 @@ def wait_picture(m, name, fb_w, fb_h, mark_rgb=MARK, base_rgb=BASE, timeout=90, 
         time.sleep(interval)
 
 
+def boot_console(m):
+    """Wait for dom0, then start cairn-consoled (not started at boot yet) with this
+    test's lock passphrase; it must have the screen (bochs DRM under -vga std)."""
+    idx, match = m.wait_for_any([READY, r"cairn: (boot failed|dom0 failed): [^\r\n]*\n"],
+                                timeout=BOOT_TIMEOUT)
+    check(idx == 0, f"dom0 did not come up: {match.group(0)}")
+    m.shell("dmesg -n 1")
+    m.shell("mkdir -p /run/fbtest /run/systemd/system/cairn-consoled.service.d && "
+            f"printf '%s\\n' '{LOCK_HASH}' > /run/fbtest/lock.hash && chmod 600 /run/fbtest/lock.hash && "
+            "printf '%s\\n' '[Service]' 'ExecStart=' "
+            "'ExecStart=/usr/sbin/cairn-consoled --passphrase-file /run/fbtest/lock.hash' "
+            "> /run/systemd/system/cairn-consoled.service.d/test.conf && systemctl daemon-reload")
+    m.shell("systemctl start --no-block cairn-consoled", check=False)
+    for _ in range(60):
+        state = m.shell("systemctl is-active cairn-consoled", check=False)[1].strip()
+        if state != "activating":
+            break
+        time.sleep(2)
+    log = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | tail -20", check=False)[1]
+    print("cairn-consoled journal:\n" + log)
+    check(state == "active", f"cairn-consoled is {state}:\n{log}")
+    drm = m.shell("ls /dev/dri; lsmod | grep -E '^bochs' || true", check=False)[1]
+    check("card0" in drm and "bochs" in drm, f"no bochs DRM device in dom0:\n{drm}")
+    check(re.search(r"Display drm: \d+x\d+", log), f"consoled has no display:\n{log}")
+    m.mark("consoled has the display")
+
+
+def install_guests(m):
+    """The framebuffer guests and their definitions (vfb=yes, vkb=yes) from the extra
+    disk; cairn-vmd reads the test's directory, xenconsoled logs guest consoles."""
+    disk = m.shell("for d in /dev/sd?; do tar -tf $d 2>/dev/null | grep -q initrd.cpio && echo $d; done").strip()
+    check(disk.startswith("/dev/sd"), f"no disk holds the guest archive: {disk!r}")
+    m.shell(f"mkdir -p /run/fbtest/vms && tar -xf {disk} -C /run/fbtest")
+    lines = " ".join(f"'{line}'" for line in VM_DEF.strip().splitlines())
+    lines2 = " ".join(f"'{line}'" for line in VM_DEF2.strip().splitlines())
+    m.shell(f"printf '%s\\n' {lines} > /run/fbtest/vms/{GUEST}.vm && "
+            f"printf '%s\\n' {lines2} > /run/fbtest/vms/{GUEST2}.vm && cairn-vmd -n --vm-dir /run/fbtest/vms")
+    # Guest consoles logged to files; vmd reads the test directory.
+    m.shell("mkdir -p /run/systemd/system/xenconsoled.service.d /run/systemd/system/cairn-vmd.service.d "
+            "&& printf '%s\\n' '[Service]' 'ExecStart=' 'ExecStart=/usr/lib/xen-4.17/bin/xenconsoled "
+            "--pid-file=/run/xenconsoled.pid --log=guest' > /run/systemd/system/xenconsoled.service.d/test.conf "
+            "&& printf '%s\\n' '[Service]' 'ExecStart=' 'ExecStart=/usr/sbin/cairn-vmd --vm-dir /run/fbtest/vms' "
+            "> /run/systemd/system/cairn-vmd.service.d/test.conf && systemctl daemon-reload "
+            "&& systemctl restart xenconsoled && systemctl restart cairn-vmd", timeout=240)
+
+
+def start_guest(m, name):
+    """cairnctl start name; wait until its /init filled fb0 and opened its input devices."""
+    m.shell(f"cairnctl start {name}")
+    started = m.wait_for(rf"cairn: {name} (running|failed[^\n]*)", timeout=240)
+    check(started.group(1) == "running", f"{name} did not start: {started.group(0)}")
+    deadline = time.monotonic() + 180
+    while True:
+        text = m.shell(f"cat /var/log/xen/console/guest-{name}.log", check=False)[1]
+        if "fb0" in text and "filled" in text and "input /dev/input/event" in text:
+            return text
+        check(time.monotonic() < deadline and "FAILED" not in text,
+              f"{name} did not fill its framebuffer and open its input:\n{text}")
+        time.sleep(2)
+
+
 def e2e_console_guest_and_lock(t):
     """cairn-consoled on Xen: a PV guest's vfb/vkbd served by dom0 without QEMU, its picture on
     screen, keys to it; dom0's lock screen: wrong passphrase refused, right one unlocks."""
@@ -360,47 +421,8 @@ def e2e_console_guest_and_lock(t):
 
     with Machine(t.outdir, iso=t.test_iso, firmware="ovmf", boot="cd", tpm=False, smp=1,
                  memory=2048, disks=[str(tar)], name="console") as m:
-        idx, match = m.wait_for_any([READY, r"cairn: (boot failed|dom0 failed): [^\r\n]*\n"],
-                                    timeout=BOOT_TIMEOUT)
-        check(idx == 0, f"dom0 did not come up: {match.group(0)}")
-        m.shell("dmesg -n 1")
-
-        # consoled (not started at boot yet) runs from its unit and has the screen
-        # (bochs DRM under -vga std).
-        m.shell("mkdir -p /run/fbtest /run/systemd/system/cairn-consoled.service.d && "
-                f"printf '%s\\n' '{LOCK_HASH}' > /run/fbtest/lock.hash && chmod 600 /run/fbtest/lock.hash && "
-                "printf '%s\\n' '[Service]' 'ExecStart=' "
-                "'ExecStart=/usr/sbin/cairn-consoled --passphrase-file /run/fbtest/lock.hash' "
-                "> /run/systemd/system/cairn-consoled.service.d/test.conf && systemctl daemon-reload")
-        m.shell("systemctl start --no-block cairn-consoled", check=False)
-        for _ in range(60):
-            state = m.shell("systemctl is-active cairn-consoled", check=False)[1].strip()
-            if state != "activating":
-                break
-            time.sleep(2)
-        log = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | tail -20", check=False)[1]
-        print("cairn-consoled journal:\n" + log)
-        check(state == "active", f"cairn-consoled is {state}:\n{log}")
-        drm = m.shell("ls /dev/dri; lsmod | grep -E '^bochs' || true", check=False)[1]
-        check("card0" in drm and "bochs" in drm, f"no bochs DRM device in dom0:\n{drm}")
-        check(re.search(r"Display drm: \d+x\d+", log), f"consoled has no display:\n{log}")
-        m.mark("consoled has the display")
-
-        # The guest and its definition (vfb=yes, vkb=yes) from the extra disk.
-        disk = m.shell("for d in /dev/sd?; do tar -tf $d 2>/dev/null | grep -q initrd.cpio && echo $d; done").strip()
-        check(disk.startswith("/dev/sd"), f"no disk holds the guest archive: {disk!r}")
-        m.shell(f"mkdir -p /run/fbtest/vms && tar -xf {disk} -C /run/fbtest")
-        lines = " ".join(f"'{line}'" for line in VM_DEF.strip().splitlines())
-        lines2 = " ".join(f"'{line}'" for line in VM_DEF2.strip().splitlines())
-        m.shell(f"printf '%s\\n' {lines} > /run/fbtest/vms/{GUEST}.vm && "
-                f"printf '%s\\n' {lines2} > /run/fbtest/vms/{GUEST2}.vm && cairn-vmd -n --vm-dir /run/fbtest/vms")
-        # Guest consoles logged to files; vmd reads the test directory.
-        m.shell("mkdir -p /run/systemd/system/xenconsoled.service.d /run/systemd/system/cairn-vmd.service.d "
-                "&& printf '%s\\n' '[Service]' 'ExecStart=' 'ExecStart=/usr/lib/xen-4.17/bin/xenconsoled "
-                "--pid-file=/run/xenconsoled.pid --log=guest' > /run/systemd/system/xenconsoled.service.d/test.conf "
-                "&& printf '%s\\n' '[Service]' 'ExecStart=' 'ExecStart=/usr/sbin/cairn-vmd --vm-dir /run/fbtest/vms' "
-                "> /run/systemd/system/cairn-vmd.service.d/test.conf && systemctl daemon-reload "
-                "&& systemctl restart xenconsoled && systemctl restart cairn-vmd", timeout=240)
+        boot_console(m)
+        install_guests(m)
 
         t0 = time.monotonic()
         m.shell(f"cairnctl start {GUEST}")
@@ -576,17 +598,7 @@ def e2e_console_guest_and_lock(t):
 
         # A second framebuffer guest: switching shows its picture, and keys go only
         # to the guest that has the focus.
-        m.shell(f"cairnctl start {GUEST2}")
-        started = m.wait_for(rf"cairn: {GUEST2} (running|failed[^\n]*)", timeout=240)
-        check(started.group(1) == "running", f"{GUEST2} did not start: {started.group(0)}")
-        deadline = time.monotonic() + 180
-        while True:
-            log2 = m.shell(f"cat /var/log/xen/console/guest-{GUEST2}.log", check=False)[1]
-            if "fb0" in log2 and "filled" in log2 and "input /dev/input/event" in log2:
-                break
-            check(time.monotonic() < deadline and "FAILED" not in log2,
-                  f"{GUEST2} did not fill its framebuffer and open its input:\n{log2}")
-            time.sleep(2)
+        start_guest(m, GUEST2)
         m.mark(f"{GUEST2} filled fb0")
 
         def focus(name):
