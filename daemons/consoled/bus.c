@@ -4,6 +4,7 @@
 
 #include "bus.h"
 #include "log.h"
+#include "macro.h"
 #include "util.h"
 
 static int method_focus(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -90,13 +91,56 @@ static const sd_bus_vtable console_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int console_bus_attach(sd_bus *bus, Console *c) {
+static int append_stage(sd_bus_message *reply, const LatencyStats *s) {
+        return sd_bus_message_append(reply, "(utt)", (uint32_t) MIN(s->count, (uint64_t) UINT32_MAX),
+                                     (uint64_t) latency_percentile(s, 50),
+                                     (uint64_t) latency_percentile(s, 99));
+}
+
+static int method_input_latency(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        InputLatency *lat = userdata;
+        int reset, r;
+
+        r = sd_bus_message_read(msg, "b", &reset);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = append_stage(reply, &lat->received);
+        if (r < 0)
+                return r;
+        r = append_stage(reply, &lat->delivered);
+        if (r < 0)
+                return r;
+        if (reset) {
+                latency_reset(&lat->received);
+                latency_reset(&lat->delivered);
+        }
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* Same interface, its own userdata (sd-bus merges the two in introspection). */
+static const sd_bus_vtable latency_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("InputLatency", SD_BUS_ARGS("b", reset),
+                                SD_BUS_RESULT("(utt)", received, "(utt)", delivered),
+                                method_input_latency, 0),
+        SD_BUS_VTABLE_END,
+};
+
+int console_bus_attach(sd_bus *bus, Console *c, InputLatency *latency) {
         int r;
 
         r = sd_bus_add_object_vtable(bus, NULL, CONSOLE_BUS_PATH, CONSOLE_BUS_INTERFACE,
                                      console_vtable, c);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the %s object: %m", CONSOLE_BUS_PATH);
+        r = sd_bus_add_object_vtable(bus, NULL, CONSOLE_BUS_PATH, CONSOLE_BUS_INTERFACE,
+                                     latency_vtable, latency);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add InputLatency to %s: %m", CONSOLE_BUS_PATH);
         return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <systemd/sd-bus.h>
 
 #include "console.h"
+#include "latency.h"
 
 #define CONSOLE_BUS_NAME "org.cairn.Console1"
 #define CONSOLE_BUS_PATH "/org/cairn/Console1"
@@ -13,8 +14,9 @@
 #define CONSOLE_BUS_ERROR_LOCKED "org.cairn.Error.Locked"
 #define CONSOLE_BUS_ERROR_NO_PASSPHRASE "org.cairn.Error.NoPassphrase"
 
-/* Serve c on bus (the caller requests the name). */
-int console_bus_attach(sd_bus *bus, Console *c);
+/* Serve c, and the input latency figures the caller keeps, on bus (the caller
+ * requests the name). */
+int console_bus_attach(sd_bus *bus, Console *c, InputLatency *latency);
 /* Emit FocusChanged and PropertiesChanged(Focused). */
 void console_bus_emit_focus(sd_bus *bus, const char *name);
 /* Emit PropertiesChanged(Locked). */

@@ -52,7 +52,7 @@ static void handle(Input *in, struct libinput_event *ev) {
                 if (h->key)
                         h->key(libinput_event_keyboard_get_key(k),
                                libinput_event_keyboard_get_key_state(k) == LIBINPUT_KEY_STATE_PRESSED,
-                               in->userdata);
+                               libinput_event_keyboard_get_time_usec(k), in->userdata);
                 break;
         }
         case LIBINPUT_EVENT_POINTER_MOTION: {
@@ -75,7 +75,7 @@ static void handle(Input *in, struct libinput_event *ev) {
                 if (h->key)
                         h->key(libinput_event_pointer_get_button(p),
                                libinput_event_pointer_get_button_state(p) == LIBINPUT_BUTTON_STATE_PRESSED,
-                               in->userdata);
+                               libinput_event_pointer_get_time_usec(p), in->userdata);
                 break;
         }
         case LIBINPUT_EVENT_POINTER_SCROLL_WHEEL: {

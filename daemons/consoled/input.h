@@ -11,8 +11,9 @@
 typedef struct Input Input;
 
 typedef struct InputHandlers {
-        /* Keys and buttons (BTN_LEFT...) as Linux key codes. */
-        void (*key)(uint32_t code, bool pressed, void *userdata);
+        /* Keys and buttons (BTN_LEFT...) as Linux key codes; time_usec is the
+         * kernel's timestamp of the event (CLOCK_MONOTONIC), 0 if unknown. */
+        void (*key)(uint32_t code, bool pressed, uint64_t time_usec, void *userdata);
         /* Relative motion in screen pixels (mice, touchpads). */
         void (*motion)(double dx, double dy, void *userdata);
         /* Absolute position in [0, 1) of the screen (tablets, touch screens). */

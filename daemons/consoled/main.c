@@ -46,6 +46,8 @@ typedef struct Server {
         int64_t shown_domid;
         int64_t drawn_domid;    /* whose framebuffer the last full redraw showed (-1 none) */
         sd_event_source *idle;
+        InputLatency latency;
+        uint64_t key_time;      /* evdev time of the key being handled (0: none) */
 } Server;
 
 static void help(void) {
@@ -215,11 +217,15 @@ static void redraw(void *userdata) {
 
 /* ---- console hooks ---- */
 
+static uint64_t now_usec(void *userdata);
+
 static void send_key(int64_t domid, uint32_t keycode, bool pressed, void *userdata) {
         Server *s = userdata;
 
-        if (s->xen && domid >= 0)
-                (void) xenback_send_key(s->xen, (uint32_t) domid, keycode, pressed);
+        /* Counted only for a key from a keyboard just now (not the releases
+         * sent when the focus moves), once it is in the guest's ring. */
+        if (s->xen && domid >= 0 && xenback_send_key(s->xen, (uint32_t) domid, keycode, pressed) == 0)
+                latency_add(&s->latency.delivered, s->key_time, now_usec(s));
 }
 
 static void send_pointer(int64_t domid, int32_t x, int32_t y, int32_t wheel, void *userdata) {
@@ -332,11 +338,14 @@ static void activity(Server *s) {
 
 /* ---- input ---- */
 
-static void on_key(uint32_t code, bool pressed, void *userdata) {
+static void on_key(uint32_t code, bool pressed, uint64_t time_usec, void *userdata) {
         Server *s = userdata;
 
+        latency_add(&s->latency.received, time_usec, now_usec(s));
         activity(s);
+        s->key_time = time_usec;
         console_key(s->console, code, pressed);
+        s->key_time = 0;
 }
 
 static void pointer_at(Server *s, int32_t wheel) {
@@ -426,7 +435,7 @@ static int run(void) {
         r = sd_bus_open_system(&bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the system bus: %m");
-        r = console_bus_attach(bus, s.console);
+        r = console_bus_attach(bus, s.console, &s.latency);
         if (r < 0)
                 goto out;
         r = sd_bus_request_name(bus, CONSOLE_BUS_NAME, 0);

@@ -28,6 +28,7 @@ static pid_t dbus_pid = -1;
 static sd_event *event;
 static sd_bus *server, *client;
 static Console *console;
+static InputLatency latency;
 static char focus_signals[1024];
 static unsigned locked_changes;
 
@@ -151,7 +152,7 @@ static int setup(void **state) {
         assert_true(sd_event_new(&event) >= 0);
         assert_true(sd_bus_open_system(&server) >= 0);
         assert_int_equal(console_new(&hooks, NULL, &console), 0);
-        assert_int_equal(console_bus_attach(server, console), 0);
+        assert_int_equal(console_bus_attach(server, console, &latency), 0);
         assert_int_equal(console_surface_set(console, "uivm", 1, 1024, 768, SURFACE_CONNECTED), 0);
         assert_int_equal(console_surface_set(console, "work-vm", 12, 800, 600, SURFACE_WAITING), 0);
         assert_true(sd_bus_request_name(server, CONSOLE_BUS_NAME, 0) >= 0);
@@ -297,12 +298,48 @@ static void test_introspection(void **state) {
                 fail_msg("served introspection differs from %s:\nserved:     %s\nchecked in: %s",
                          xml_path, served, checked_in);
 }
+static void read_stage(sd_bus_message *m, uint32_t *n, uint64_t *p50, uint64_t *p99) {
+        assert_true(sd_bus_message_read(m, "(utt)", n, p50, p99) > 0);
+}
+
+static void test_input_latency(void **state) {
+        sd_bus_message *m;
+        uint32_t n;
+        uint64_t p50, p99;
+
+        /* 10 received keys of 100..1000 us, 4 delivered of 2000 us. */
+        for (unsigned i = 1; i <= 10; i++)
+                latency_add(&latency.received, 1, 1 + 100 * i);
+        for (unsigned i = 0; i < 4; i++)
+                latency_add(&latency.delivered, 10, 2010);
+        m = call(CONSOLE_BUS_INTERFACE, "InputLatency", "b", 1);
+        assert_null(sd_bus_message_get_error(m));
+        read_stage(m, &n, &p50, &p99);
+        assert_int_equal(n, 10);
+        assert_int_equal(p50, 500);
+        assert_int_equal(p99, 1000);
+        read_stage(m, &n, &p50, &p99);
+        assert_int_equal(n, 4);
+        assert_int_equal(p50, 2000);
+        assert_int_equal(p99, 2000);
+        sd_bus_message_unref(m);
+        /* reset=true: the next answer starts from nothing. */
+        m = call(CONSOLE_BUS_INTERFACE, "InputLatency", "b", 0);
+        assert_null(sd_bus_message_get_error(m));
+        read_stage(m, &n, &p50, &p99);
+        assert_int_equal(n, 0);
+        assert_int_equal(p99, 0);
+        read_stage(m, &n, &p50, &p99);
+        assert_int_equal(n, 0);
+        sd_bus_message_unref(m);
+}
 
 int main(int argc, char *argv[]) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_list),
                 cmocka_unit_test(test_focus),
                 cmocka_unit_test(test_lock),
+                cmocka_unit_test(test_input_latency),
                 cmocka_unit_test(test_introspection),
         };
 

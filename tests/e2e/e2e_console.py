@@ -49,7 +49,7 @@ LOCK_LIGHT = (0xD8, 0xDE, 0xE9)
 LOCK_BOX = (0x2E, 0x34, 0x40)
 LOCK_ACCENT = (0x88, 0xC0, 0xD0)
 LOCK_RED = (0xBF, 0x61, 0x6A)
-KEY_Q, KEY_W, KEY_E, KEY_R, KEY_Z = 16, 17, 18, 19, 44
+KEY_Q, KEY_W, KEY_E, KEY_R, KEY_A, KEY_Z, KEY_HOME = 16, 17, 18, 19, 30, 44, 102
 
 # The picture: the whole framebuffer in BASE, its top-left quarter in MARK (so a
 # mirrored, shifted or cropped picture fails too).
@@ -397,6 +397,31 @@ def install_guests(m):
             "&& systemctl restart xenconsoled && systemctl restart cairn-vmd", timeout=240)
 
 
+CONSOLE_BUS = "org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1"
+
+
+def console_call(m, member, *args):
+    """busctl call of org.cairn.Console1.MEMBER with busctl-style arguments."""
+    return m.shell(f"busctl call {CONSOLE_BUS} {member} {' '.join(args)}".rstrip())
+
+
+def console_prop(m, name):
+    """A property of org.cairn.Console1 as busctl prints it, e.g. 'b true'."""
+    return m.shell(f"busctl get-property {CONSOLE_BUS} {name}").strip()
+
+
+def wait_prop(m, name, want, timeout, why):
+    """Poll a property of org.cairn.Console1 until it reads `want`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = console_prop(m, name)
+        if got == want:
+            return
+        check(time.monotonic() < deadline,
+              f"{why}: {name} is {got}" + (f" (waited {timeout} s)" if timeout else ""))
+        time.sleep(2)
+
+
 def start_guest(m, name):
     """cairnctl start name; wait until its /init filled fb0 and opened its input devices."""
     m.shell(f"cairnctl start {name}")
@@ -479,14 +504,13 @@ def e2e_console_guest_and_lock(t):
         fb_w, fb_h = int(filled.group(1)), int(filled.group(2))
         m.mark("guest filled fb0")
 
-        listed = m.shell("busctl call org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 ListSurfaces")
+        listed = console_call(m, "ListSurfaces")
         print("ListSurfaces: " + listed.strip())
         if not re.search(rf'"{GUEST}" {domid} {fb_w} {fb_h} 1', listed):
             problems.append(f"ListSurfaces does not show {GUEST} connected at {fb_w}x{fb_h}: {listed}")
         before = m.screendump("console-before-focus.png")
-        m.shell(f"busctl call org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Focus s {GUEST}")
-        focused = m.shell("busctl get-property org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Focused")
-        check(f'"{GUEST}"' in focused, f"Focused is {focused.strip()} after Focus")
+        console_call(m, "Focus", "s", GUEST)
+        wait_prop(m, "Focused", f's "{GUEST}"', 0, "after Focus")
         # dom0 draws in software under TCG: the first frame may take a while.
         # Screendumps until the picture is there (or 120 s went by).
         log = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | tail -15", check=False)[1]
@@ -531,9 +555,8 @@ def e2e_console_guest_and_lock(t):
         m.mark("key reached the guest")
 
         # Lock: dom0's lock screen, drawn by consoled.
-        m.shell("busctl call org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Lock")
-        locked = m.shell("busctl get-property org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Locked")
-        check(locked.strip() == "b true", f"Locked is {locked.strip()} after Lock")
+        console_call(m, "Lock")
+        wait_prop(m, "Locked", "b true", 0, "after Lock")
 
         def lock_screen(name, dots, red):
             """Screendumps until the lock screen shows `dots` dots (and the red bar when red)."""
@@ -573,18 +596,11 @@ def e2e_console_guest_and_lock(t):
         lock_screen("lock-wrong.png", 0, True)
         wrong = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | grep -c 'Wrong passphrase' || true").strip()
         check(wrong.splitlines()[-1] != "0", "consoled did not log the wrong passphrase")
-        locked = m.shell("busctl get-property org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Locked")
-        check(locked.strip() == "b true", f"a wrong passphrase unlocked the console (Locked is {locked.strip()})")
+        wait_prop(m, "Locked", "b true", 0, "a wrong passphrase unlocked the console")
         m.mark("wrong passphrase refused")
 
         m.send_text(LOCK_PASSPHRASE + "\n")
-        deadline = time.monotonic() + 90
-        while True:
-            locked = m.shell("busctl get-property org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Locked")
-            if locked.strip() == "b false":
-                break
-            check(time.monotonic() < deadline, f"the right passphrase did not unlock in 90 s (Locked is {locked.strip()})")
-            time.sleep(3)
+        wait_prop(m, "Locked", "b false", 90, "the right passphrase did not unlock")
         m.mark("unlocked")
         try:
             wait_picture(m, "unlocked.png", fb_w, fb_h)
@@ -602,7 +618,7 @@ def e2e_console_guest_and_lock(t):
         m.mark(f"{GUEST2} filled fb0")
 
         def focus(name):
-            m.shell(f"busctl call org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Focus s {name}")
+            console_call(m, "Focus", "s", name)
 
         def typed(ch, code, to, not_to):
             """Type ch; it must reach guest `to` (None: no guest) and none of `not_to`."""
@@ -635,16 +651,10 @@ def e2e_console_guest_and_lock(t):
         # to no VM); no guest gets the key or what is typed after it.
         before = {g: len(guest_keys(g)[0]) for g in [GUEST, GUEST2]}
         m.send_key("ctrl-alt-home")
-        deadline = time.monotonic() + 60
-        while True:
-            focused = m.shell("busctl get-property org.cairn.Console1 /org/cairn/Console1 org.cairn.Console1 Focused")
-            if focused.strip() == 's ""':
-                break
-            check(time.monotonic() < deadline, f"after the secure attention key Focused is {focused.strip()}")
-            time.sleep(2)
+        wait_prop(m, "Focused", 's ""', 60, "after the secure attention key")
         for g in [GUEST, GUEST2]:
             keys = guest_keys(g)[0]
-            home = [k for k in keys[before[g]:] if k[0] == 102]  # KEY_HOME
+            home = [k for k in keys[before[g]:] if k[0] == KEY_HOME]
             check(not home, f"the secure attention key reached {g}: {keys[before[g]:]}")
         typed("r", KEY_R, None, [GUEST, GUEST2])
         m.mark("secure attention key")

@@ -674,7 +674,7 @@ class Machine:
     # -- paths
     def log(self, kind):
         """Path of one of this boot's files: log('serial') -> outdir/<name>-serial.log."""
-        ext = {'timeline': 'txt'}.get(kind, 'log')
+        ext = {'timeline': 'txt', 'journal': 'txt'}.get(kind, 'log')
         return os.path.join(self.outdir, '%s-%s.%s' % (self.name, kind, ext))
 
     def _sock(self, kind):
@@ -714,12 +714,39 @@ class Machine:
                     print('%s: screen at failure: %s' % (self.name, path), file=sys.stderr)
                 except Exception:
                     pass
+                self._save_journal()
             if self.console is not None and not isinstance(exc, TestFailure):
                 tail = '\n'.join('  | ' + line for line in self.console.tail(30))
                 print('%s: last serial lines:\n%s\nserial log: %s'
                       % (self.name, tail, self.log('serial')), file=sys.stderr)
         self.finish()
         return False
+
+    # Lines of a journal that say a process in the machine crashed.
+    CRASH_LINES = r'segfault at|traps:|general protection|Caught <|Assertion .* failed'
+
+    def _save_journal(self):
+        """After a failure, with the machine's root shell still answering: its
+        journal since boot into NAME-journal.txt, and the lines that say a
+        process crashed on stderr (a crash in dom0 explains most odd failures)."""
+        con = self.console
+        if con is None or not con._shell_ready or con._closed:
+            return
+        try:
+            rc, text = con.shell('journalctl -b --no-pager -o short-monotonic | tail -n 3000',
+                                 timeout=120, check=False)
+        except Exception as e:  # the shell may be what failed
+            print('%s: no journal saved: %s' % (self.name, str(e).splitlines()[0]), file=sys.stderr)
+            return
+        path = self.log('journal')
+        with open(path, 'w') as f:
+            f.write(text)
+        crashed = [line for line in text.splitlines()
+                   if re.search(self.CRASH_LINES, line) and '__C' not in line]
+        print('%s: journal at failure: %s' % (self.name, path), file=sys.stderr)
+        if crashed:
+            print('%s: processes that crashed in the machine:\n%s' % (
+                self.name, '\n'.join('  | ' + line for line in crashed[-10:])), file=sys.stderr)
 
     def _check_tools(self):
         need = [QEMU] + ([SWTPM] if self.tpm else [])
