@@ -649,7 +649,8 @@ class Machine:
         self.serial_delay = serial_delay
         self.shell_prompt = shell_prompt
         self.fail_patterns = FAIL_PATTERNS if fail_patterns is None else fail_patterns
-        self.cpu = cpu
+        # CAIRN_QEMU_CPU overrides every test's CPU model (e.g. to try another one).
+        self.cpu = os.environ.get('CAIRN_QEMU_CPU') or cpu
         self.quiet = quiet
         self.firmware_log_enabled = firmware_log
         self.on_serial = on_serial
