@@ -188,7 +188,8 @@ def e2e_vms_vmd_lifecycle(t):
         m.shell(f"mkdir -p /run/testvm/vms && tar -xf {disk} -C /run/testvm && ls -l /run/testvm")
         # A loop-device disk: libxl runs the "block" hotplug script for it, a child
         # process that cairn-vmd's loop must reap and hand back to libxl.
-        loop = m.shell("truncate -s 4M /run/testvm/disk.img && losetup -f --show /run/testvm/disk.img").strip().splitlines()[-1]
+        out = m.shell("truncate -s 4M /run/testvm/disk.img && losetup -f --show /run/testvm/disk.img")
+        loop = (out.split() or [""])[-1]  # a "cairn: ..." console line may come first
         check(loop.startswith("/dev/loop"), f"no loop device: {loop!r}")
         # Written from the shell; checked by cairn-vmd -n.
         lines = " ".join(f"'{line}'" for line in VM_DEF.strip().splitlines() + [f"disk={loop},xvda,w"])

@@ -108,8 +108,8 @@ def e2e_blkio_dom0_crash(t, guests=1):
                 "> /run/systemd/system/xenconsoled.service.d/t.conf && systemctl daemon-reload && "
                 "systemctl restart xenconsoled")
         for i in range(guests):
-            # The last line: a "cairn: ..." line on the console may come first.
-            loop = m.shell("losetup -f --show -r /run/g/disk.img").strip().splitlines()[-1]
+            out = m.shell("losetup -f --show -r /run/g/disk.img")
+            loop = (out.split() or [""])[-1]  # a "cairn: ..." console line may come first
             check(loop.startswith("/dev/loop"), f"no loop device: {loop!r}")
             m.shell(f"printf '%s\\n' 'name=\"blk{i}\"' 'type=\"pv\"' 'memory=128' 'vcpus=1' "
                     "'kernel=\"/run/g/vmlinuz\"' 'ramdisk=\"/run/g/initrd.cpio\"' 'extra=\"console=hvc0 quiet\"' "
