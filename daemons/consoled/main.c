@@ -224,7 +224,8 @@ static void send_key(int64_t domid, uint32_t keycode, bool pressed, void *userda
 
         /* Counted only for a key from a keyboard just now (not the releases
          * sent when the focus moves), once it is in the guest's ring. */
-        if (s->xen && domid >= 0 && xenback_send_key(s->xen, (uint32_t) domid, keycode, pressed) == 0)
+        if (s->xen && domid >= 0 && xenback_send_key(s->xen, (uint32_t) domid, keycode, pressed) == 0 &&
+            s->key_time != 0)
                 latency_add(&s->latency.delivered, s->key_time, now_usec(s));
 }
 

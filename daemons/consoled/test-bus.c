@@ -298,6 +298,7 @@ static void test_introspection(void **state) {
                 fail_msg("served introspection differs from %s:\nserved:     %s\nchecked in: %s",
                          xml_path, served, checked_in);
 }
+
 static void read_stage(sd_bus_message *m, uint32_t *n, uint64_t *p50, uint64_t *p99) {
         assert_true(sd_bus_message_read(m, "(utt)", n, p50, p99) > 0);
 }
