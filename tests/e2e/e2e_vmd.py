@@ -152,7 +152,8 @@ def journal(m, pattern):
 
 
 def e2e_vms_vmd_lifecycle(t):
-    """cairn-vmd on Xen: list, start a PV guest, xl destroy -> restart, adopt, clean stop."""
+    """cairn-vmd on Xen: list, start a PV guest, xl destroy -> restart, adopt, clean stop;
+    no process in dom0 crashed."""
     if not t.test_iso.exists():
         raise Skip("no test ISO; run ./build.sh images")
     tar = build_guest(t)
@@ -273,3 +274,7 @@ def e2e_vms_vmd_lifecycle(t):
         check("testvm" not in m.shell("xl list"), "testvm is still in xl list")
         m.mark("testvm stopped")
         print(f"clean stop took {took:.0f}s")
+
+        # dom0 carried the guest, its restarts and the daemon's without a crash.
+        crashes = m.crashes()
+        check(not crashes, "processes crashed in dom0:\n" + "\n".join(crashes))

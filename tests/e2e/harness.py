@@ -986,6 +986,14 @@ class Machine:
     def serial_text(self, raw=False):
         return self._need_console().text(raw)
 
+    def crashes(self):
+        """The lines of the machine's journal since boot (kernel and processes) that
+        say a process crashed (CRASH_LINES); [] when none did.  Needs the root shell."""
+        rc, out = self.shell("journalctl -b --no-pager -o cat | grep -E '%s'" % self.CRASH_LINES,
+                             timeout=120, check=False)
+        return [line for line in out.splitlines()
+                if line.strip() and 'grep -E' not in line and '__C' not in line]
+
     # -- QMP
     def qmp(self, command, arguments=None, timeout=60, **kwargs):
         """Run a QMP command; returns its 'return' value, raises QMPError.

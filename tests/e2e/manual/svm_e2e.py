@@ -184,6 +184,12 @@ def wait_service_vms(m):
         return None
 
 
+def net_links(m):
+    """dom0's network interfaces (a "cairn: ..." status line in the output is not one)."""
+    return [w for line in m.shell("ls -1 /sys/class/net").splitlines()
+            if not line.startswith("cairn: ") for w in line.split()]
+
+
 def enable_test_shell(m, vm):
     """Restart VM with cairn.test_shell on its command line (see the module doc)."""
     path = f"/usr/share/cairn/vms/{vm}.vm"
@@ -240,10 +246,12 @@ def svm_ndvm(t):
         # dom0: the NIC (class 0x02) is bound to pciback and dom0 has no interface on it.
         nics = m.shell("for d in /sys/bus/pci/devices/*; do case $(cat $d/class) in 0x02*) "
                        "echo \"$(basename $d) $(basename $(readlink -f $d/driver 2>/dev/null || echo none))\";; "
-                       "esac; done").split()
-        check(len(nics) >= 2 and nics[1] == "pciback", f"the NIC is not bound to pciback in dom0: {nics}")
-        bdf = nics[0]
-        links = m.shell("ls /sys/class/net").split()
+                       "esac; done")
+        # (A "cairn: ..." status line may land in the output: take the "BDF driver" pairs.)
+        nics = re.findall(r"^([0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) (\S+)$", nics, re.M)
+        check(nics and nics[0][1] == "pciback", f"the NIC is not bound to pciback in dom0: {nics}")
+        bdf = nics[0][0]
+        links = net_links(m)
         check(links == ["lo"], f"dom0 has network interfaces besides lo: {links}")
         pcilist = m.shell("xl pci-list ndvm")
         check(bdf in pcilist, f"{bdf} is not assigned to the NDVM:\n{pcilist}")
@@ -289,7 +297,7 @@ def svm_ndvm(t):
         m.console.write(b"\x1d")
         time.sleep(1)
         check(idx == 0, f"the test guest could not reach the NDVM: {match.group(0)}")
-        vifs = m.shell("ls /sys/class/net").split()
+        vifs = net_links(m)
         check(vifs == ["lo"], f"dom0 got an interface for the guest's vif: {vifs}")
         m.shell("cairnctl stop netguest")
         m.mark("guest pinged the ndvm")
