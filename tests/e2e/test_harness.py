@@ -139,6 +139,40 @@ def test_shell_on_local_pty():
             con.close()
 
 
+def test_crashes():
+    """Machine.crashes() picks the crash lines out of a journal (a journalctl stand-in
+    on a local shell), and says [] when there are none."""
+    bindir = os.path.join(OUT, 'crash-bin')
+    os.makedirs(bindir, exist_ok=True)
+    journal = os.path.join(OUT, 'crash-journal.txt')
+    with open(os.path.join(bindir, 'journalctl'), 'w') as f:
+        f.write('#!/bin/sh\ncat %s\n' % journal)
+    os.chmod(os.path.join(bindir, 'journalctl'), 0o755)
+    env = {'PATH': bindir + ':/usr/bin:/bin', 'TERM': 'vt100', 'PS1': '# ', 'HOME': '/'}
+    pid, con = _pty_console(['bash', '--norc', '--noprofile', '-i'], env, 'pty-crashes.log')
+
+    class Box:
+        CRASH_LINES = Machine.CRASH_LINES
+        shell = staticmethod(con.shell)
+    try:
+        with open(journal, 'w') as f:
+            f.write('Started cairn-vmd.service.\nxen-blkback: backend/vbd/1/51712: prepare for reconnect\n')
+        got = Machine.crashes(Box())
+        check(got == [], 'a clean journal gave %r' % got)
+        bad = ['systemd[1]: Caught <SEGV>, dumped core as pid 812.',
+               '(sd-executor)[812]: segfault at 18 ip 00007f0 sp 00007ff error 4 in libc.so.6[7f0+155000]',
+               'traps: udevd[300] general protection fault ip:7f sp:7ff error:0 in libc.so.6',
+               "cairn-vmd: vm.c:42: vm_start: Assertion `vm' failed."]
+        with open(journal, 'w') as f:
+            f.write('Started cairn-vmd.service.\n' + '\n'.join(bad) + '\nStopped x.\n')
+        got = Machine.crashes(Box())
+        check(got == bad, 'the crash lines found: %r' % got)
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        con.close()
+
+
 def test_ovmf_tpm():
     """OVMF + swtpm, no disk: UEFI shell on serial, QMP, screendump, serial input,
     and both processes gone after an exception inside `with`."""
@@ -242,7 +276,7 @@ def test_signals():
                 child.wait()
 
 
-TESTS = [test_text_cleaning, test_shell_on_local_pty, test_ovmf_tpm, test_seabios,
+TESTS = [test_text_cleaning, test_shell_on_local_pty, test_crashes, test_ovmf_tpm, test_seabios,
          test_signals]
 
 
