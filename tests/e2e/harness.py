@@ -735,6 +735,12 @@ class Machine:
     # Lines of a journal that say a process in the machine crashed.
     CRASH_LINES = r'segfault at|traps:|general protection|Caught <|Assertion .* failed'
 
+    @classmethod
+    def _crash_lines(cls, text):
+        """The lines of journal text that say a process crashed (not the shell's markers)."""
+        return [line for line in text.splitlines()
+                if re.search(cls.CRASH_LINES, line) and '__C' not in line]
+
     def _save_journal(self):
         """After a failure, with the machine's root shell still answering: its
         journal since boot into NAME-journal.txt, and the lines that say a
@@ -751,8 +757,7 @@ class Machine:
         path = self.log('journal')
         with open(path, 'w') as f:
             f.write(text)
-        crashed = [line for line in text.splitlines()
-                   if re.search(self.CRASH_LINES, line) and '__C' not in line]
+        crashed = self._crash_lines(text)
         print('%s: journal at failure: %s' % (self.name, path), file=sys.stderr)
         if crashed:
             print('%s: processes that crashed in the machine:\n%s' % (
@@ -991,8 +996,7 @@ class Machine:
         say a process crashed (CRASH_LINES); [] when none did.  Needs the root shell."""
         rc, out = self.shell("journalctl -b --no-pager -o cat | grep -E '%s'" % self.CRASH_LINES,
                              timeout=120, check=False)
-        return [line for line in out.splitlines()
-                if line.strip() and 'grep -E' not in line and '__C' not in line]
+        return [line for line in self._crash_lines(out) if 'grep -E' not in line]
 
     # -- QMP
     def qmp(self, command, arguments=None, timeout=60, **kwargs):
