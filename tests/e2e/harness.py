@@ -622,8 +622,11 @@ def timeline(*machines):
 # TCG, processes in PV dom0 crashed now and then (PID 1 and its children at
 # one libc instruction, systemctl getting "Invalid argument", xl reading a
 # kernel that was intact as corrupt) once guests ran; without them the same
-# boots ran clean (docs/service-vms.md, "Status").
-DEFAULT_CPU = 'max,-smap,-xsave,-xsaveopt,-xsavec,-xsaves,-avx,-avx2,-fma,-f16c'
+# boots ran clean (docs/service-vms.md, "Status").  ERMS and FSRM off: with
+# them Linux clears and copies pages with `rep stosb`/`rep movsb`, which TCG runs
+# one byte per iteration; dom0's kernel spent most of its boot in clear_page_erms
+# (docs/testing.md, "Boot time under TCG").
+DEFAULT_CPU = 'max,-smap,-xsave,-xsaveopt,-xsavec,-xsaves,-avx,-avx2,-fma,-f16c,-erms,-fsrm'
 
 
 class Machine:

@@ -345,7 +345,9 @@ def svm_uivm_rpc(t):
             check("ndvm" in out and "uivm" in out, f"ListVMs through the proxy did not list the VMs:\n{out}")
             rc, out = m.shell(f"busctl {bus} call org.cairn.VMManager1 /org/cairn/VMManager1 "
                               "org.freedesktop.DBus.Introspectable Introspect 2>&1", check=False)
-            check(rc != 0 and "Denied" in out, f"a call the rules do not allow was not refused:\n{out}")
+            # busctl shows org.freedesktop.DBus.Error.AccessDenied as "Access denied".
+            check(rc != 0 and re.search(r"access ?denied", out, re.I),
+                  f"a call the rules do not allow was not refused with AccessDenied:\n{out}")
         log = m.shell("journalctl -b -u cairn-rpc-proxy --no-pager -o cat | grep 'Denied call' || true")
         check("domain uivm" in log and "member=Introspect" in log,
               f"dom0 did not log the denied call with domain and member:\n{log}")
