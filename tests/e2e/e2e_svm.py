@@ -1,19 +1,10 @@
 """End-to-end tests of the service VMs (issue: dom0 toolstack and service VMs).
 
-NOT in ./build.sh test yet.  dom0 under QEMU TCG used to crash with the service
-VMs running (PID 1 segfaults, corrupt reads); Xen's eager FPU switch
-(`spec-ctrl=eager-fpu`, iso/args) ended that.  What keeps them out now is CI's
-time: a boot with both service VMs takes 15 minutes or more.  The service VMs do
-not start at boot yet, and these tests are run by hand:
-
-    cd tests/e2e && python3 manual/svm_e2e.py [ndvm|uivm]
-
-(docs/service-vms.md, "Status").  The test functions start the service VMs
-themselves with cairnctl.
-
 The test ISO boots in QEMU (OVMF, an emulated VT-d IOMMU so that Xen can pass
-devices through, an e1000e NIC on restricted user networking).  cairn-vmd starts
-the NDVM and then the UIVM from the read-only images on the medium.
+devices through, an e1000e NIC on restricted user networking).  The service VMs
+do not start at boot yet (`autostart=no`, docs/service-vms.md): the tests start
+the NDVM and then the UIVM with cairnctl, as autostart would, and cairn-vmd starts
+them from the read-only images on the medium.
 
 - e2e_vms_ndvm: the console lines, the NIC bound to pciback in dom0 and owned
   by the NDVM, its DHCP lease, a file written in the NDVM gone after `xl
@@ -33,15 +24,11 @@ import re
 import subprocess
 import time
 
-import os
-import sys
+from harness import Machine, Skip, TestFailure
+from e2e_iso import BOOT_TIMEOUT, READY, check
+from e2e_vmd import guest_archive, journal, vm_json, wait_vm
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from harness import Machine, Skip, TestFailure  # noqa: E402
-from e2e_iso import BOOT_TIMEOUT, READY, check  # noqa: E402
-from e2e_vmd import guest_archive, journal, vm_json, wait_vm  # noqa: E402
-
-ORDER = 45
+ORDER = 42
 NDVM_LEASE = r"cairn: ndvm lease (\d+\.\d+\.\d+\.\d+)"
 BRIDGE = "10.77.0.1"
 GUEST_IP = "10.77.0.50"
@@ -232,7 +219,7 @@ def vm_console(m, vm, timeout=240):
         check(host != vm, f"still inside {vm} after Ctrl-]")
 
 
-def svm_ndvm(t):
+def e2e_vms_ndvm(t):
     """NDVM: lease, NIC passed through, reset on restart, xl destroy -> restart, guest ping."""
     if not t.test_iso.exists():
         raise Skip("no test ISO; run ./build.sh images")
@@ -326,7 +313,7 @@ def svm_ndvm(t):
         check(not problems, "; ".join(problems) + f" (network state inside the NDVM: {t.outdir}/ndvm-network.txt)")
 
 
-def svm_uivm_rpc(t):
+def e2e_vms_uivm_rpc(t):
     """UIVM: ListVMs through the proxy, a denied call, bad definition, bad rules."""
     if not t.test_iso.exists():
         raise Skip("no test ISO; run ./build.sh images")
@@ -374,9 +361,3 @@ def svm_uivm_rpc(t):
             check(rc == 0 and "ndvm" in out, f"after a bad rules file the UIVM's ListVMs fails:\n{out}")
         m.mark("bad inputs checked")
 
-
-if __name__ == "__main__":
-    from manual import run
-
-    tests = {"ndvm": ("svm_ndvm", svm_ndvm), "uivm": ("svm_uivm", svm_uivm_rpc)}
-    run([tests[name] for name in sys.argv[1:] or ["ndvm", "uivm"]])
