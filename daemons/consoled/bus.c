@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "bus.h"
 #include "log.h"
@@ -130,7 +131,40 @@ static const sd_bus_vtable latency_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int console_bus_attach(sd_bus *bus, Console *c, InputLatency *latency) {
+static uint64_t monotonic_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static int method_frame_stats(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        FrameStats *f = userdata;
+        uint64_t now = monotonic_usec();
+        int reset, r;
+
+        r = sd_bus_message_read(msg, "b", &reset);
+        if (r < 0)
+                return r;
+        r = sd_bus_reply_method_return(msg, "ttttt", now > f->since ? now - f->since : 0, f->updates, f->full,
+                                       f->pixels, f->busy_usec);
+        if (r < 0)
+                return r;
+        if (reset)
+                frames_reset(f, now);
+        return 0;
+}
+
+static const sd_bus_vtable frames_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("FrameStats", SD_BUS_ARGS("b", reset),
+                                SD_BUS_RESULT("t", elapsed_usec, "t", updates, "t", full, "t", pixels,
+                                              "t", busy_usec),
+                                method_frame_stats, 0),
+        SD_BUS_VTABLE_END,
+};
+
+int console_bus_attach(sd_bus *bus, Console *c, InputLatency *latency, FrameStats *frames) {
         int r;
 
         r = sd_bus_add_object_vtable(bus, NULL, CONSOLE_BUS_PATH, CONSOLE_BUS_INTERFACE,
@@ -141,6 +175,10 @@ int console_bus_attach(sd_bus *bus, Console *c, InputLatency *latency) {
                                      latency_vtable, latency);
         if (r < 0)
                 return log_error_errno(r, "Failed to add InputLatency to %s: %m", CONSOLE_BUS_PATH);
+        r = sd_bus_add_object_vtable(bus, NULL, CONSOLE_BUS_PATH, CONSOLE_BUS_INTERFACE,
+                                     frames_vtable, frames);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add FrameStats to %s: %m", CONSOLE_BUS_PATH);
         return 0;
 }
 

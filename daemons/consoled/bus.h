@@ -16,7 +16,7 @@
 
 /* Serve c, and the input latency figures the caller keeps, on bus (the caller
  * requests the name). */
-int console_bus_attach(sd_bus *bus, Console *c, InputLatency *latency);
+int console_bus_attach(sd_bus *bus, Console *c, InputLatency *latency, FrameStats *frames);
 /* Emit FocusChanged and PropertiesChanged(Focused). */
 void console_bus_emit_focus(sd_bus *bus, const char *name);
 /* Emit PropertiesChanged(Locked). */

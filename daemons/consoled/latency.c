@@ -35,3 +35,16 @@ uint32_t latency_percentile(const LatencyStats *s, unsigned pct) {
 void latency_reset(LatencyStats *s) {
         memset(s, 0, sizeof(*s));
 }
+
+void frames_add(FrameStats *f, uint32_t w, uint32_t h, bool full, uint64_t start, uint64_t end) {
+        f->updates++;
+        if (full)
+                f->full++;
+        f->pixels += (uint64_t) w * h;
+        if (end > start)
+                f->busy_usec += end - start;
+}
+
+void frames_reset(FrameStats *f, uint64_t now) {
+        *f = (FrameStats) { .since = now };
+}

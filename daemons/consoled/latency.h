@@ -5,6 +5,7 @@
  * InputLatency on org.cairn.Console1 for tests/bench/bench-console. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define LATENCY_SAMPLES 4096
@@ -29,3 +30,20 @@ void latency_add(LatencyStats *s, uint64_t since, uint64_t now);
 /* The nearest-rank percentile (0..100) of the samples kept; 0 without any. */
 uint32_t latency_percentile(const LatencyStats *s, unsigned pct);
 void latency_reset(LatencyStats *s);
+
+/* Frame figures: the framebuffer updates consoled presented for the focused
+ * domain since the last reset (frames per second in tests/bench/bench-console).
+ * Served by FrameStats on org.cairn.Console1.  Only sizes and times are kept. */
+typedef struct FrameStats {
+        uint64_t since;         /* CLOCK_MONOTONIC microseconds of the last reset */
+        uint64_t updates;       /* update events presented */
+        uint64_t full;          /* of those, the ones covering the whole framebuffer */
+        uint64_t pixels;        /* pixels presented */
+        uint64_t busy_usec;     /* time spent presenting them */
+} FrameStats;
+
+/* One update of w x h pixels (full: the whole framebuffer) presented from
+ * `start` to `end` (CLOCK_MONOTONIC, microseconds; an `end` before `start`
+ * counts as no time). */
+void frames_add(FrameStats *f, uint32_t w, uint32_t h, bool full, uint64_t start, uint64_t end);
+void frames_reset(FrameStats *f, uint64_t now);

@@ -47,6 +47,7 @@ typedef struct Server {
         int64_t drawn_domid;    /* whose framebuffer the last full redraw showed (-1 none) */
         sd_event_source *idle;
         InputLatency latency;
+        FrameStats frames;
         uint64_t key_time;      /* evdev time of the key being handled (0: none) */
 } Server;
 
@@ -312,8 +313,13 @@ static void fb_update(uint32_t domid, uint32_t x, uint32_t y, uint32_t w, uint32
         if (!s->display || console_locked(s->console) || !f || f->domid != (int64_t) domid)
                 return;
         fb = xenback_framebuffer(s->xen, domid, &mode, &size);
-        if (fb)
-                (void) display_present_fb(s->display, fb, size, &mode, x, y, w, h);
+        if (fb) {
+                uint64_t start = now_usec(s);
+
+                if (display_present_fb(s->display, fb, size, &mode, x, y, w, h) >= 0)
+                        frames_add(&s->frames, w, h, x == 0 && y == 0 && w >= mode.width && h >= mode.height,
+                                   start, now_usec(s));
+        }
 }
 
 /* ---- idle lock: one timer, pushed back by every input event ---- */
@@ -436,7 +442,8 @@ static int run(void) {
         r = sd_bus_open_system(&bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the system bus: %m");
-        r = console_bus_attach(bus, s.console, &s.latency);
+        frames_reset(&s.frames, now_usec(&s));
+        r = console_bus_attach(bus, s.console, &s.latency, &s.frames);
         if (r < 0)
                 goto out;
         r = sd_bus_request_name(bus, CONSOLE_BUS_NAME, 0);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bus.h"
@@ -29,6 +30,7 @@ static sd_event *event;
 static sd_bus *server, *client;
 static Console *console;
 static InputLatency latency;
+static FrameStats frames;
 static char focus_signals[1024];
 static unsigned locked_changes;
 
@@ -152,7 +154,7 @@ static int setup(void **state) {
         assert_true(sd_event_new(&event) >= 0);
         assert_true(sd_bus_open_system(&server) >= 0);
         assert_int_equal(console_new(&hooks, NULL, &console), 0);
-        assert_int_equal(console_bus_attach(server, console, &latency), 0);
+        assert_int_equal(console_bus_attach(server, console, &latency, &frames), 0);
         assert_int_equal(console_surface_set(console, "uivm", 1, 1024, 768, SURFACE_CONNECTED), 0);
         assert_int_equal(console_surface_set(console, "work-vm", 12, 800, 600, SURFACE_WAITING), 0);
         assert_true(sd_bus_request_name(server, CONSOLE_BUS_NAME, 0) >= 0);
@@ -335,12 +337,47 @@ static void test_input_latency(void **state) {
         sd_bus_message_unref(m);
 }
 
+static void read_frames(sd_bus_message *m, uint64_t v[5]) {
+        assert_null(sd_bus_message_get_error(m));
+        assert_true(sd_bus_message_read(m, "ttttt", &v[0], &v[1], &v[2], &v[3], &v[4]) > 0);
+}
+
+static void test_frame_stats(void **state) {
+        sd_bus_message *m;
+        struct timespec ts;
+        uint64_t v[5], now;
+
+        /* Started 2 s ago; two full 800x600 updates of 1000 us, one 10x10 of 50 us. */
+        assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
+        now = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+        frames_reset(&frames, now - 2000000);
+        frames_add(&frames, 800, 600, true, 100, 1100);
+        frames_add(&frames, 800, 600, true, 2000, 3000);
+        frames_add(&frames, 10, 10, false, 5000, 5050);
+        m = call(CONSOLE_BUS_INTERFACE, "FrameStats", "b", 1);
+        read_frames(m, v);
+        assert_true(v[0] >= 2000000 && v[0] < 60000000);
+        assert_int_equal(v[1], 3);
+        assert_int_equal(v[2], 2);
+        assert_int_equal(v[3], 2 * 800 * 600 + 100);
+        assert_int_equal(v[4], 2050);
+        sd_bus_message_unref(m);
+        /* reset=true: the next answer starts from nothing, at the time of the reset. */
+        m = call(CONSOLE_BUS_INTERFACE, "FrameStats", "b", 0);
+        read_frames(m, v);
+        assert_true(v[0] < 2000000);
+        for (int i = 1; i < 5; i++)
+                assert_int_equal(v[i], 0);
+        sd_bus_message_unref(m);
+}
+
 int main(int argc, char *argv[]) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_list),
                 cmocka_unit_test(test_focus),
                 cmocka_unit_test(test_lock),
                 cmocka_unit_test(test_input_latency),
+                cmocka_unit_test(test_frame_stats),
                 cmocka_unit_test(test_introspection),
         };
 

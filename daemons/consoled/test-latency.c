@@ -65,12 +65,34 @@ static void test_keeps_the_last(void **state) {
         free(s);
 }
 
+static void test_frames(void **state) {
+        FrameStats f;
+
+        frames_reset(&f, 1234);
+        assert_int_equal(f.since, 1234);
+        assert_int_equal(f.updates, 0);
+        frames_add(&f, 1024, 768, true, 10, 4010);
+        frames_add(&f, 16, 16, false, 5000, 5100);
+        frames_add(&f, 16, 16, false, 6000, 5000);      /* the clock went back: no time */
+        assert_int_equal(f.updates, 3);
+        assert_int_equal(f.full, 1);
+        assert_int_equal(f.pixels, 1024 * 768 + 2 * 256);
+        assert_int_equal(f.busy_usec, 4100);
+        frames_add(&f, UINT32_MAX, UINT32_MAX, false, 0, 0);  /* no overflow of the product */
+        assert_int_equal(f.pixels, 1024 * 768 + 2 * 256 + (uint64_t) UINT32_MAX * UINT32_MAX);
+        frames_reset(&f, 99);
+        assert_int_equal(f.since, 99);
+        assert_int_equal(f.full, 0);
+        assert_int_equal(f.pixels, 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_empty),
                 cmocka_unit_test(test_percentiles),
                 cmocka_unit_test(test_no_sample),
                 cmocka_unit_test(test_keeps_the_last),
+                cmocka_unit_test(test_frames),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

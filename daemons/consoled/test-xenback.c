@@ -444,6 +444,7 @@ static void test_handshake(void **state) {
         /* Seen: features, InitWait. */
         assert_string_equal(node_get(VFB_BE "/state"), "2");
         assert_string_equal(node_get(VFB_BE "/feature-resize"), "1");
+        assert_string_equal(node_get(VFB_BE "/request-update"), "1");
         assert_string_equal(node_get(VKBD_BE "/state"), "2");
         assert_string_equal(node_get(VKBD_BE "/feature-abs-pointer"), "1");
         assert_string_equal(node_get(VKBD_BE "/width"), "3840");

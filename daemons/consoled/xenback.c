@@ -296,6 +296,9 @@ static void dev_init(XenBack *b, Dev *d) {
         d->failed = false;
         if (d->type == DEV_VFB) {
                 (void) xs_put(b, d->be_path, "feature-resize", "1");
+                /* Without it a Linux frontend never sends an update event: what
+                 * the guest draws after the first redraw would not be shown. */
+                (void) xs_put(b, d->be_path, "request-update", "1");
         } else {
                 (void) xs_put(b, d->be_path, "feature-abs-pointer", "1");
                 (void) xs_put(b, d->be_path, "width", "%u", b->limits.max_width);

@@ -17,6 +17,11 @@ vkb=yes and checks that:
   picture: the guest's colours where consoled scales its framebuffer to;
 - a key typed on QEMU's keyboard (PS/2, read by libinput in dom0) reaches the
   focused guest: its /init prints every key event it reads from its PV keyboard;
+- what the shown guest draws reaches the screen while it is shown: F10 starts
+  the guest's loop of whole-screen frames (write() to /dev/fb0, so xen-fbfront
+  sends an update event for each), a screendump shows one of its solid frames and
+  consoled's FrameStats counts whole-screen updates presented; F10 again stops
+  the loop and the guest's picture comes back;
 - `Lock` shows dom0's lock screen (padlock, prompt box), one dot per typed key,
   a wrong passphrase is refused (red bar, logged), the right one unlocks and the
   guest's picture is back; no key typed while locked reached the guest;
@@ -71,10 +76,21 @@ FB_INIT_C = r"""
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *const modules[] = { @MODULES@NULL };
+
+/* The framebuffer, and a copy of the picture drawn at start. */
+static int fb_fd = -1;
+static struct fb_var_screeninfo fb_v;
+static struct fb_fix_screeninfo fb_f;
+static uint8_t *picture;
+static size_t picture_len;
 
 static void say(const char *line) {
         if (write(1, line, strlen(line)) < 0)
@@ -94,6 +110,68 @@ static uint32_t pixel(const struct fb_var_screeninfo *v, unsigned r, unsigned g,
         return (uint32_t) (r >> (8 - v->red.length)) << v->red.offset |
                (uint32_t) (g >> (8 - v->green.length)) << v->green.offset |
                (uint32_t) (b >> (8 - v->blue.length)) << v->blue.offset;
+}
+
+/* F10 starts and stops a loop of whole-screen frames, solid MARK and BASE in
+ * turn, each written with write(): xen-fbfront sends the back end an update of
+ * the whole screen for each (tests/bench/bench-console's frames per second).
+ * Every 2 s it prints how many it wrote. */
+static void frame_loop(void) {
+        uint8_t *buf[2];
+        struct timespec t0, t;
+        unsigned long frames = 0;
+        long next = 2000;
+        char line[128];
+
+        for (int i = 0; i < 2; i++) {
+                buf[i] = malloc(picture_len);
+                if (!buf[i])
+                        fail("malloc");
+                for (unsigned y = 0; y < fb_v.yres; y++) {
+                        uint32_t *row = (uint32_t *) (buf[i] + (size_t) y * fb_f.line_length);
+
+                        for (unsigned x = 0; x < fb_v.xres; x++)
+                                row[x] = i == 0 ? pixel(&fb_v, @MARK@) : pixel(&fb_v, @BASE@);
+                }
+        }
+        say("cairn-fbguest: frame loop started\n");
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (;;) {
+                long ms;
+
+                if (pwrite(fb_fd, buf[frames & 1], picture_len, 0) != (ssize_t) picture_len)
+                        fail("write /dev/fb0");
+                frames++;
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                ms = (long) (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+                if (ms >= next) {
+                        snprintf(line, sizeof(line), "cairn-fbguest: frames %lu in %ld ms\n", frames, ms);
+                        say(line);
+                        next += 2000;
+                }
+        }
+}
+
+static void toggle_frame_loop(void) {
+        static pid_t child = 0;
+
+        if (child > 0) {
+                kill(child, SIGKILL);
+                waitpid(child, NULL, 0);
+                child = 0;
+                /* The picture back, as one whole-screen update. */
+                if (pwrite(fb_fd, picture, picture_len, 0) != (ssize_t) picture_len)
+                        fail("write /dev/fb0");
+                say("cairn-fbguest: frame loop stopped, picture back\n");
+                return;
+        }
+        child = fork();
+        if (child == 0) {
+                frame_loop();
+                _exit(1);
+        }
+        if (child < 0)
+                fail("fork");
 }
 
 /* Print every key event of every input device (the PV keyboard and pointer appear
@@ -130,6 +208,8 @@ static void watch_input(void) {
                                 continue;
                         snprintf(line, sizeof(line), "cairn-fbguest: key %u %d\n", ev.code, ev.value);
                         say(line);
+                        if (ev.code == KEY_F10 && ev.value == 1)
+                                toggle_frame_loop();
                 }
         }
 }
@@ -141,6 +221,8 @@ int main(int argc, char *argv[]) {
         char line[128];
         uint8_t *fb;
         int fd = -1, tty;
+
+        signal(SIGCHLD, SIG_DFL);
 
         base = base ? base + 1 : argv[0];
         if (strcmp(base, "poweroff") == 0) {
@@ -185,6 +267,14 @@ int main(int argc, char *argv[]) {
         }
         /* Written through the mapping: fbfront's deferred I/O sends the update. */
         (void) msync(fb, f.smem_len, MS_SYNC);
+        fb_fd = fd;
+        fb_v = v;
+        fb_f = f;
+        picture_len = (size_t) f.line_length * v.yres;
+        picture = malloc(picture_len);
+        if (!picture || picture_len > f.smem_len)
+                fail("keep a copy of the picture");
+        memcpy(picture, fb, picture_len);
         snprintf(line, sizeof(line), "cairn-fbguest: fb0 %ux%u %ubpp filled\n", v.xres, v.yres,
                  v.bits_per_pixel);
         say(line);
@@ -334,6 +424,30 @@ def check_screen(path, fb_w, fb_h, mark_rgb=MARK, base_rgb=BASE):
           f"the screen ({path}) does not show the guest's picture: share of the expected colour "
           f"top-left {mark:.3f}, right half {base_right:.3f}, bottom-left {base_below:.3f} (want >= 0.98)")
     return w, h
+
+
+def frame_stats(m, reset=False):
+    """consoled's FrameStats as a dict (reset: start the figures again after this)."""
+    out = console_call(m, "FrameStats", "b", "true" if reset else "false").split()
+    check(out and out[0] == "ttttt", f"FrameStats answered {out}")
+    return dict(zip(("elapsed_usec", "updates", "full", "pixels", "busy_usec"), map(int, out[1:6])))
+
+
+def wait_solid(m, name, fb_w, fb_h, timeout=120, interval=2):
+    """Screendumps until the guest's area is one of its two colours all over (a
+    frame of its frame loop); returns that colour."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shot = m.screendump(name)
+        for colour in (MARK, BASE):
+            try:
+                check_screen(shot, fb_w, fb_h, colour, colour)
+                return colour
+            except TestFailure:
+                pass
+        check(time.monotonic() < deadline, f"no whole-screen frame of the guest on the screen within {timeout} s "
+                                           f"(last: {shot})")
+        time.sleep(interval)
 
 
 def wait_picture(m, name, fb_w, fb_h, mark_rgb=MARK, base_rgb=BASE, timeout=90, interval=3):
@@ -551,8 +665,24 @@ def e2e_console_guest_and_lock(t):
             check(time.monotonic() < deadline, f"the focused guest did not get the key q (code {KEY_Q}) in 60 s; "
                   f"its console:\n{text[-1500:]}")
             time.sleep(2)
-        keys_before_lock = len(keys)
         m.mark("key reached the guest")
+
+        # What the shown guest draws reaches the screen while it is shown (consoled
+        # asks the frontend for update events): F10 starts the guest's loop of
+        # whole-screen frames, solid in its two colours in turn.
+        frame_stats(m, reset=True)
+        m.send_key("f10")
+        solid = wait_solid(m, "console-frames.png", fb_w, fb_h)
+        time.sleep(10)
+        stats = frame_stats(m)
+        m.send_key("f10")  # stops the loop; the guest writes its picture back
+        wait_picture(m, "console-picture-back.png", fb_w, fb_h, timeout=120)
+        guestlog = guest_keys()[1]
+        written = re.findall(r"cairn-fbguest: frames (\d+) in (\d+) ms", guestlog)
+        print(f"frames: screen {solid}; FrameStats {stats}; the guest's last count {written[-1:]}")
+        check(stats["full"] > 0, f"consoled presented no whole-screen update from the guest's frames: {stats}")
+        keys_before_lock = len(guest_keys()[0])
+        m.mark("guest frames shown")
 
         # Lock: dom0's lock screen, drawn by consoled.
         console_call(m, "Lock")
