@@ -146,8 +146,8 @@ static int method_frame_stats(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = sd_bus_message_read(msg, "b", &reset);
         if (r < 0)
                 return r;
-        r = sd_bus_reply_method_return(msg, "ttttt", now > f->since ? now - f->since : 0, f->updates, f->full,
-                                       f->pixels, f->busy_usec);
+        r = sd_bus_reply_method_return(msg, "tttttt", now > f->since ? now - f->since : 0, f->events,
+                                       f->presents, f->full, f->pixels, f->busy_usec);
         if (r < 0)
                 return r;
         if (reset)
@@ -158,8 +158,8 @@ static int method_frame_stats(sd_bus_message *msg, void *userdata, sd_bus_error 
 static const sd_bus_vtable frames_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("FrameStats", SD_BUS_ARGS("b", reset),
-                                SD_BUS_RESULT("t", elapsed_usec, "t", updates, "t", full, "t", pixels,
-                                              "t", busy_usec),
+                                SD_BUS_RESULT("t", elapsed_usec, "t", events, "t", presents, "t", full,
+                                              "t", pixels, "t", busy_usec),
                                 method_frame_stats, 0),
         SD_BUS_VTABLE_END,
 };

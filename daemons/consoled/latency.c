@@ -37,7 +37,7 @@ void latency_reset(LatencyStats *s) {
 }
 
 void frames_add(FrameStats *f, uint32_t w, uint32_t h, bool full, uint64_t start, uint64_t end) {
-        f->updates++;
+        f->presents++;
         if (full)
                 f->full++;
         f->pixels += (uint64_t) w * h;

@@ -36,14 +36,15 @@ void latency_reset(LatencyStats *s);
  * Served by FrameStats on org.cairn.Console1.  Only sizes and times are kept. */
 typedef struct FrameStats {
         uint64_t since;         /* CLOCK_MONOTONIC microseconds of the last reset */
-        uint64_t updates;       /* update events presented */
+        uint64_t events;        /* update events from the shown domain */
+        uint64_t presents;      /* presents of them (one may merge several events) */
         uint64_t full;          /* of those, the ones covering the whole framebuffer */
         uint64_t pixels;        /* pixels presented */
-        uint64_t busy_usec;     /* time spent presenting them */
+        uint64_t busy_usec;     /* time spent presenting */
 } FrameStats;
 
-/* One update of w x h pixels (full: the whole framebuffer) presented from
- * `start` to `end` (CLOCK_MONOTONIC, microseconds; an `end` before `start`
- * counts as no time). */
+/* One present of w x h pixels (full: the whole framebuffer) from `start` to
+ * `end` (CLOCK_MONOTONIC, microseconds; an `end` before `start` counts as no
+ * time). */
 void frames_add(FrameStats *f, uint32_t w, uint32_t h, bool full, uint64_t start, uint64_t end);
 void frames_reset(FrameStats *f, uint64_t now);

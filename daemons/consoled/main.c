@@ -24,6 +24,7 @@
 #include "lockpw.h"
 #include "log.h"
 #include "macro.h"
+#include "pacer.h"
 #include "util.h"
 #include "xenback.h"
 
@@ -48,6 +49,8 @@ typedef struct Server {
         sd_event_source *idle;
         InputLatency latency;
         FrameStats frames;
+        Pacer pacer;                    /* the shown domain's updates not yet presented */
+        sd_event_source *present_timer;
         uint64_t key_time;      /* evdev time of the key being handled (0: none) */
 } Server;
 
@@ -192,6 +195,7 @@ static void redraw(void *userdata) {
 
         if (!s->display)
                 return;
+        pacer_drop(&s->pacer);
         if (console_locked(s->console)) {
                 (void) display_present_lock(s->display, console_prompt_length(s->console),
                                             console_failed_attempts(s->console),
@@ -303,23 +307,56 @@ static void fb_state(uint32_t domid, bool connected, bool failed, const FbMode *
         redraw(s);
 }
 
+/* The shown domain's pending updates, as one rectangle, if it may be presented
+ * now; else the timer is set for when it may. */
+static void present_pending(Server *s) {
+        const Surface *f = focused_surface(s);
+        const uint8_t *fb;
+        uint32_t x, y, w, h;
+        uint64_t now = now_usec(s), at = 0;
+        FbMode mode;
+        size_t size;
+
+        if (!s->display || console_locked(s->console) || !f || f->domid < 0 || !s->xen) {
+                pacer_drop(&s->pacer);
+                return;
+        }
+        if (!pacer_due(&s->pacer, now, &at)) {
+                if (at > 0 && s->present_timer) {
+                        (void) sd_event_source_set_time(s->present_timer, at);
+                        (void) sd_event_source_set_enabled(s->present_timer, SD_EVENT_ONESHOT);
+                }
+                return;
+        }
+        fb = xenback_framebuffer(s->xen, (uint32_t) f->domid, &mode, &size);
+        if (!fb || !pacer_take(&s->pacer, &x, &y, &w, &h)) {
+                pacer_drop(&s->pacer);
+                return;
+        }
+        if (display_present_fb(s->display, fb, size, &mode, x, y, w, h) >= 0)
+                frames_add(&s->frames, w, h, x == 0 && y == 0 && w == mode.width && h == mode.height, now,
+                           now_usec(s));
+        pacer_presented(&s->pacer, now_usec(s));
+}
+
+static int on_present_timer(sd_event_source *es, uint64_t usec, void *userdata) {
+        present_pending(userdata);
+        return 0;
+}
+
 static void fb_update(uint32_t domid, uint32_t x, uint32_t y, uint32_t w, uint32_t h, void *userdata) {
         Server *s = userdata;
         const Surface *f = focused_surface(s);
-        const uint8_t *fb;
         FbMode mode;
         size_t size;
 
         if (!s->display || console_locked(s->console) || !f || f->domid != (int64_t) domid)
                 return;
-        fb = xenback_framebuffer(s->xen, domid, &mode, &size);
-        if (fb) {
-                uint64_t start = now_usec(s);
-
-                if (display_present_fb(s->display, fb, size, &mode, x, y, w, h) >= 0)
-                        frames_add(&s->frames, w, h, x == 0 && y == 0 && w >= mode.width && h >= mode.height,
-                                   start, now_usec(s));
-        }
+        if (!xenback_framebuffer(s->xen, domid, &mode, &size))
+                return;
+        s->frames.events++;
+        if (pacer_add(&s->pacer, x, y, w, h, mode.width, mode.height))
+                present_pending(s);
 }
 
 /* ---- idle lock: one timer, pushed back by every input event ---- */
@@ -481,6 +518,15 @@ static int run(void) {
                         goto out;
         }
 
+        /* Off until an update has to wait for its turn (present_pending). */
+        r = sd_event_add_time(event, &s.present_timer, CLOCK_MONOTONIC, 0, 1000, on_present_timer, &s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s.present_timer, SD_EVENT_OFF);
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up the present timer: %m");
+                goto out;
+        }
+
         if (arg_idle_lock_usec > 0 && hooks.check_passphrase) {
                 r = sd_event_add_time_relative(event, &s.idle, CLOCK_MONOTONIC, arg_idle_lock_usec,
                                                100 * 1000, on_idle, &s);
@@ -497,6 +543,7 @@ static int run(void) {
                 log_error_errno(r, "Event loop failed: %m");
 out:
         s.idle = sd_event_source_disable_unref(s.idle);
+        s.present_timer = sd_event_source_disable_unref(s.present_timer);
         s.bus = NULL;
         s.xen = xenback_free(s.xen);
         input = input_free(input);

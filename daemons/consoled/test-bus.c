@@ -337,36 +337,39 @@ static void test_input_latency(void **state) {
         sd_bus_message_unref(m);
 }
 
-static void read_frames(sd_bus_message *m, uint64_t v[5]) {
+static void read_frames(sd_bus_message *m, uint64_t v[6]) {
         assert_null(sd_bus_message_get_error(m));
-        assert_true(sd_bus_message_read(m, "ttttt", &v[0], &v[1], &v[2], &v[3], &v[4]) > 0);
+        assert_true(sd_bus_message_read(m, "tttttt", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) > 0);
 }
 
 static void test_frame_stats(void **state) {
         sd_bus_message *m;
         struct timespec ts;
-        uint64_t v[5], now;
+        uint64_t v[6], now;
 
-        /* Started 2 s ago; two full 800x600 updates of 1000 us, one 10x10 of 50 us. */
+        /* Started 2 s ago; 7 update events, presented as two full 800x600
+         * presents of 1000 us and one 10x10 of 50 us. */
         assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
         now = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
         frames_reset(&frames, now - 2000000);
+        frames.events = 7;
         frames_add(&frames, 800, 600, true, 100, 1100);
         frames_add(&frames, 800, 600, true, 2000, 3000);
         frames_add(&frames, 10, 10, false, 5000, 5050);
         m = call(CONSOLE_BUS_INTERFACE, "FrameStats", "b", 1);
         read_frames(m, v);
         assert_true(v[0] >= 2000000 && v[0] < 60000000);
-        assert_int_equal(v[1], 3);
-        assert_int_equal(v[2], 2);
-        assert_int_equal(v[3], 2 * 800 * 600 + 100);
-        assert_int_equal(v[4], 2050);
+        assert_int_equal(v[1], 7);
+        assert_int_equal(v[2], 3);
+        assert_int_equal(v[3], 2);
+        assert_int_equal(v[4], 2 * 800 * 600 + 100);
+        assert_int_equal(v[5], 2050);
         sd_bus_message_unref(m);
         /* reset=true: the next answer starts from nothing, at the time of the reset. */
         m = call(CONSOLE_BUS_INTERFACE, "FrameStats", "b", 0);
         read_frames(m, v);
         assert_true(v[0] < 2000000);
-        for (int i = 1; i < 5; i++)
+        for (int i = 1; i < 6; i++)
                 assert_int_equal(v[i], 0);
         sd_bus_message_unref(m);
 }

@@ -70,11 +70,11 @@ static void test_frames(void **state) {
 
         frames_reset(&f, 1234);
         assert_int_equal(f.since, 1234);
-        assert_int_equal(f.updates, 0);
+        assert_int_equal(f.presents, 0);
         frames_add(&f, 1024, 768, true, 10, 4010);
         frames_add(&f, 16, 16, false, 5000, 5100);
         frames_add(&f, 16, 16, false, 6000, 5000);      /* the clock went back: no time */
-        assert_int_equal(f.updates, 3);
+        assert_int_equal(f.presents, 3);
         assert_int_equal(f.full, 1);
         assert_int_equal(f.pixels, 1024 * 768 + 2 * 256);
         assert_int_equal(f.busy_usec, 4100);

@@ -439,8 +439,8 @@ def check_screen(path, fb_w, fb_h, mark_rgb=MARK, base_rgb=BASE):
 def frame_stats(m, reset=False):
     """consoled's FrameStats as a dict (reset: start the figures again after this)."""
     out = console_call(m, "FrameStats", "b", "true" if reset else "false").split()
-    check(out and out[0] == "ttttt", f"FrameStats answered {out}")
-    return dict(zip(("elapsed_usec", "updates", "full", "pixels", "busy_usec"), map(int, out[1:6])))
+    check(out and out[0] == "tttttt", f"FrameStats answered {out}")
+    return dict(zip(("elapsed_usec", "events", "presents", "full", "pixels", "busy_usec"), map(int, out[1:7])))
 
 
 def wait_frames(m, name, fb_w, fb_h, timeout=120, interval=2):
