@@ -77,6 +77,16 @@ static void test_take_ptr(void **state) {
         free(q);
 }
 
+static void test_now_monotonic_usec(void **state) {
+        uint64_t a = now_monotonic_usec(), b;
+
+        assert_true(a > 0);
+        assert_int_equal(usleep(2000), 0);
+        b = now_monotonic_usec();
+        assert_true(b >= a + 2000);
+        assert_true(b < a + 10 * 1000000ULL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_u64),
@@ -85,6 +95,7 @@ int main(void) {
                 cmocka_unit_test(test_log_returns_negative_errno),
                 cmocka_unit_test(test_unhexchar),
                 cmocka_unit_test(test_take_ptr),
+                cmocka_unit_test(test_now_monotonic_usec),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

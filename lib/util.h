@@ -18,6 +18,9 @@ int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *r
 /* Write data to path atomically: a temporary file beside it, fsync, rename. */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
 
+/* CLOCK_MONOTONIC in microseconds (the clock of sd-event's CLOCK_MONOTONIC timers). */
+uint64_t now_monotonic_usec(void);
+
 /* Parse a decimal or 0x-hex unsigned integer that must fill the whole string. */
 int parse_u64(const char *s, uint64_t *ret);
 

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include "bus.h"
 #include "log.h"
@@ -131,16 +130,9 @@ static const sd_bus_vtable latency_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-static uint64_t monotonic_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static int method_frame_stats(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         FrameStats *f = userdata;
-        uint64_t now = monotonic_usec();
+        uint64_t now = now_monotonic_usec();
         int reset, r;
 
         r = sd_bus_message_read(msg, "b", &reset);

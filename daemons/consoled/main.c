@@ -277,10 +277,7 @@ static int check_passphrase(const char *pass, void *userdata) {
 }
 
 static uint64_t now_usec(void *userdata) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+        return now_monotonic_usec();
 }
 
 /* ---- back-end hooks ---- */
@@ -313,9 +310,10 @@ static void present_pending(Server *s) {
         const Surface *f = focused_surface(s);
         const uint8_t *fb;
         uint32_t x, y, w, h;
-        uint64_t now = now_usec(s), at = 0;
+        uint64_t now = now_usec(s), end, at = 0;
         FbMode mode;
         size_t size;
+        int r;
 
         if (!s->display || console_locked(s->console) || !f || f->domid < 0 || !s->xen) {
                 pacer_drop(&s->pacer);
@@ -333,10 +331,11 @@ static void present_pending(Server *s) {
                 pacer_drop(&s->pacer);
                 return;
         }
-        if (display_present_fb(s->display, fb, size, &mode, x, y, w, h) >= 0)
-                frames_add(&s->frames, w, h, x == 0 && y == 0 && w == mode.width && h == mode.height, now,
-                           now_usec(s));
-        pacer_presented(&s->pacer, now_usec(s));
+        r = display_present_fb(s->display, fb, size, &mode, x, y, w, h);
+        end = now_usec(s);
+        if (r >= 0)
+                frames_add(&s->frames, w, h, x == 0 && y == 0 && w == mode.width && h == mode.height, now, end);
+        pacer_presented(&s->pacer, end);
 }
 
 static int on_present_timer(sd_event_source *es, uint64_t usec, void *userdata) {

@@ -112,6 +112,17 @@ static uint32_t pixel(const struct fb_var_screeninfo *v, unsigned r, unsigned g,
                (uint32_t) (b >> (8 - v->blue.length)) << v->blue.offset;
 }
 
+/* Fills a framebuffer image (fb_v, fb_f's geometry): top_left over the top-left
+ * quadrant, rest everywhere else. */
+static void fill(uint8_t *dst, uint32_t top_left, uint32_t rest) {
+        for (unsigned y = 0; y < fb_v.yres; y++) {
+                uint32_t *row = (uint32_t *) (dst + (size_t) y * fb_f.line_length);
+
+                for (unsigned x = 0; x < fb_v.xres; x++)
+                        row[x] = x < fb_v.xres / 2 && y < fb_v.yres / 2 ? top_left : rest;
+        }
+}
+
 /* F10 starts and stops a loop of whole-screen frames, solid MARK and BASE in
  * turn, each written with write(): xen-fbfront sends the back end an update of
  * the whole screen for each (tests/bench/bench-console's frames per second).
@@ -124,15 +135,12 @@ static void frame_loop(void) {
         char line[128];
 
         for (int i = 0; i < 2; i++) {
+                uint32_t colour = i == 0 ? pixel(&fb_v, @MARK@) : pixel(&fb_v, @BASE@);
+
                 buf[i] = malloc(picture_len);
                 if (!buf[i])
                         fail("malloc");
-                for (unsigned y = 0; y < fb_v.yres; y++) {
-                        uint32_t *row = (uint32_t *) (buf[i] + (size_t) y * fb_f.line_length);
-
-                        for (unsigned x = 0; x < fb_v.xres; x++)
-                                row[x] = i == 0 ? pixel(&fb_v, @MARK@) : pixel(&fb_v, @BASE@);
-                }
+                fill(buf[i], colour, colour);
         }
         say("cairn-fbguest: frame loop started\n");
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -258,15 +266,6 @@ int main(int argc, char *argv[]) {
         fb = mmap(NULL, f.smem_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (fb == MAP_FAILED)
                 fail("mmap /dev/fb0");
-        for (unsigned y = 0; y < v.yres; y++) {
-                uint32_t *row = (uint32_t *) (fb + (size_t) y * f.line_length);
-
-                for (unsigned x = 0; x < v.xres; x++)
-                        row[x] = x < v.xres / 2 && y < v.yres / 2 ?
-                                 pixel(&v, @MARK@) : pixel(&v, @BASE@);
-        }
-        /* Written through the mapping: fbfront's deferred I/O sends the update. */
-        (void) msync(fb, f.smem_len, MS_SYNC);
         fb_fd = fd;
         fb_v = v;
         fb_f = f;
@@ -274,6 +273,9 @@ int main(int argc, char *argv[]) {
         picture = malloc(picture_len);
         if (!picture || picture_len > f.smem_len)
                 fail("keep a copy of the picture");
+        fill(fb, pixel(&v, @MARK@), pixel(&v, @BASE@));
+        /* Written through the mapping: fbfront's deferred I/O sends the update. */
+        (void) msync(fb, f.smem_len, MS_SYNC);
         memcpy(picture, fb, picture_len);
         snprintf(line, sizeof(line), "cairn-fbguest: fb0 %ux%u %ubpp filled\n", v.xres, v.yres,
                  v.bits_per_pixel);
@@ -434,6 +436,10 @@ def check_screen(path, fb_w, fb_h, mark_rgb=MARK, base_rgb=BASE):
           f"the screen ({path}) does not show the guest's picture: share of the expected colour "
           f"top-left {mark:.3f}, right half {base_right:.3f}, bottom-left {base_below:.3f} (want >= 0.98)")
     return len(rows[0]) // 3, len(rows)
+
+
+# The frame loop's count line in the guest's console: frames written, milliseconds.
+FRAMES_WRITTEN = r"cairn-fbguest: frames (\d+) in (\d+) ms"
 
 
 def frame_stats(m, reset=False):
@@ -691,7 +697,7 @@ def e2e_console_guest_and_lock(t):
         m.send_key("f10")  # stops the loop; the guest writes its picture back
         wait_picture(m, "console-picture-back.png", fb_w, fb_h, timeout=120)
         guestlog = guest_keys()[1]
-        written = re.findall(r"cairn-fbguest: frames (\d+) in (\d+) ms", guestlog)
+        written = re.findall(FRAMES_WRITTEN, guestlog)
         print(f"frames: screen {shot}; FrameStats {stats}; the guest's last count {written[-1:]}")
         check(stats["full"] > 0, f"consoled presented no whole-screen update from the guest's frames: {stats}")
         keys_before_lock = len(guest_keys()[0])
