@@ -727,6 +727,7 @@ class Machine:
                     print('%s: screen at failure: %s' % (self.name, path), file=sys.stderr)
                 except Exception:
                     pass
+                self._xen_dump()
                 self._save_journal()
             if self.console is not None and not isinstance(exc, TestFailure):
                 tail = '\n'.join('  | ' + line for line in self.console.tail(30))
@@ -743,6 +744,47 @@ class Machine:
         """The lines of journal text that say a process crashed (not the shell's markers)."""
         return [line for line in text.splitlines()
                 if re.search(cls.CRASH_LINES, line) and '__C' not in line]
+
+    def _xen_dump(self):
+        """After a failure under Xen: Xen's own view of dom0's vCPUs, taken with its
+        debug key '0' on the serial console (Ctrl-A three times hands the serial input
+        to Xen, three more hand it back). A dom0 whose kernel hangs cannot answer its
+        shell, but Xen still says where each vCPU is: NAME-xen-dump.log, and the
+        instruction pointers on stderr (a PV dom0's kernel is not relocated: name
+        them with /proc/kallsyms of any boot of the same image)."""
+        con = self.console
+        if con is None or con._closed or '(XEN) *** Serial input to DOM0' not in con.text():
+            return
+        start = len(con.text())
+        try:
+            con.write(b'\x01\x01\x01', delay=0.1)
+            time.sleep(1.0)
+            con.write(b'0', delay=0)
+            # Xen prints every vCPU's registers and guest stack; wait until it stops.
+            last, quiet_since, deadline = start, time.monotonic(), time.monotonic() + 20
+            while time.monotonic() < deadline and time.monotonic() - quiet_since < 2.0:
+                time.sleep(0.25)
+                now = len(con.text())
+                if now != last:
+                    last, quiet_since = now, time.monotonic()
+            con.write(b'\x01\x01\x01', delay=0.1)
+        except Exception as e:
+            print('%s: no Xen dump: %s' % (self.name, e), file=sys.stderr)
+            return
+        text = con.text()[start:]
+        path = self.log('xen-dump')
+        with open(path, 'w') as f:
+            f.write(text)
+        rips = re.findall(r'Dumping Dom0 vcpu#(\d+)|RIP:\s+[0-9a-f]+:\[<([0-9a-f]{16})>\]', text)
+        lines, vcpu = [], None
+        for v, rip in rips:
+            if v:
+                vcpu = v
+            elif vcpu is not None:
+                lines.append('  | dom0 vcpu%s at %s' % (vcpu, rip))
+                vcpu = None
+        print('%s: Xen dump of dom0 at failure: %s%s' % (
+            self.name, path, ''.join('\n' + line for line in lines)), file=sys.stderr)
 
     def _save_journal(self):
         """After a failure, with the machine's root shell still answering: its
