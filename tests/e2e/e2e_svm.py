@@ -32,9 +32,13 @@ ORDER = 42
 NDVM_LEASE = r"cairn: ndvm lease (\d+\.\d+\.\d+\.\d+)"
 BRIDGE = "10.77.0.1"
 GUEST_IP = "10.77.0.50"
+# QEMU's user-mode network answers pings to its gateway, even with restrict=on;
+# the guest reaches it only through the NDVM's masquerading.
+UPLINK_GW = "10.0.2.2"
 
 # The test guest's /init: load xen-netfront, give eth0 an address on the NDVM's
-# guest network, ping the bridge, say so on the console, then wait.
+# guest network, ping the bridge, then (default route through the bridge) the
+# uplink's gateway, say each on the console, then wait.
 PING_INIT_C = r"""
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -60,6 +64,29 @@ static unsigned short csum(const void *p, int n) {
         if (n) sum += *(const unsigned char *) w;
         sum = (sum >> 16) + (sum & 0xffff); sum += sum >> 16;
         return ~sum;
+}
+
+/* ICMP echo to addr, once a second, up to tries times: the sequence number of the
+ * first reply, 0 for none. */
+static int ping(int r, const char *addr, int tries) {
+        struct sockaddr_in to = { .sin_family = AF_INET };
+        inet_pton(AF_INET, addr, &to.sin_addr);
+        for (int seq = 1; seq <= tries; seq++) {
+                struct icmphdr h = { .type = ICMP_ECHO };
+                h.un.echo.id = htons(0xca1); h.un.echo.sequence = htons(seq);
+                h.checksum = csum(&h, sizeof(h));
+                sendto(r, &h, sizeof(h), 0, (struct sockaddr *) &to, sizeof(to));
+                unsigned char buf[256];
+                ssize_t n = recv(r, buf, sizeof(buf), 0);
+                if (n >= (ssize_t) (sizeof(struct iphdr) + sizeof(struct icmphdr))) {
+                        struct iphdr *ip = (struct iphdr *) buf;
+                        struct icmphdr *rh = (struct icmphdr *) (buf + ip->ihl * 4);
+                        if (ip->saddr == to.sin_addr.s_addr && rh->type == ICMP_ECHOREPLY &&
+                            rh->un.echo.id == htons(0xca1))
+                                return seq;
+                }
+        }
+        return 0;
 }
 
 int main(void) {
@@ -88,25 +115,27 @@ int main(void) {
         int r = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
         struct timeval tv = { 1, 0 };
         setsockopt(r, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        struct sockaddr_in to = { .sin_family = AF_INET };
-        inet_pton(AF_INET, "@BRIDGE@", &to.sin_addr);
-        for (int seq = 1; seq <= 120; seq++) {
-                struct icmphdr h = { .type = ICMP_ECHO };
-                h.un.echo.id = htons(0xca1); h.un.echo.sequence = htons(seq);
-                h.checksum = csum(&h, sizeof(h));
-                sendto(r, &h, sizeof(h), 0, (struct sockaddr *) &to, sizeof(to));
-                unsigned char buf[256];
-                ssize_t n = recv(r, buf, sizeof(buf), 0);
-                if (n >= (ssize_t) (sizeof(struct iphdr) + sizeof(struct icmphdr))) {
-                        struct icmphdr *rh = (struct icmphdr *) (buf + ((struct iphdr *) buf)->ihl * 4);
-                        if (rh->type == ICMP_ECHOREPLY && rh->un.echo.id == htons(0xca1)) {
-                                snprintf(msg, sizeof(msg), "cairn-test-vm: ping @BRIDGE@ ok (reply %d)\n", seq);
-                                say(msg);
-                                for (;;) pause();
-                        }
-                }
-        }
-        say("cairn-test-vm: ping @BRIDGE@ failed\n");
+        int seq = ping(r, "@BRIDGE@", 120);
+        snprintf(msg, sizeof(msg), seq ? "cairn-test-vm: ping @BRIDGE@ ok (reply %d)\n" :
+                 "cairn-test-vm: ping @BRIDGE@ failed\n", seq);
+        say(msg);
+        if (!seq)
+                for (;;) pause();
+
+        /* Beyond the NDVM: the default route through the bridge, and the uplink's
+         * gateway, which only answers the NDVM's own address (masquerading). */
+        struct rtentry rt;
+        memset(&rt, 0, sizeof(rt));
+        ((struct sockaddr_in *) &rt.rt_dst)->sin_family = AF_INET;
+        ((struct sockaddr_in *) &rt.rt_genmask)->sin_family = AF_INET;
+        ((struct sockaddr_in *) &rt.rt_gateway)->sin_family = AF_INET;
+        inet_pton(AF_INET, "@BRIDGE@", &((struct sockaddr_in *) &rt.rt_gateway)->sin_addr);
+        rt.rt_flags = RTF_UP | RTF_GATEWAY;
+        if (ioctl(s, SIOCADDRT, &rt) != 0) say("cairn-test-vm: SIOCADDRT failed\n");
+        seq = ping(r, "@UPLINK@", 60);
+        snprintf(msg, sizeof(msg), seq ? "cairn-test-vm: ping @UPLINK@ ok (reply %d)\n" :
+                 "cairn-test-vm: ping @UPLINK@ failed\n", seq);
+        say(msg);
         for (;;) pause();
 }
 """
@@ -115,7 +144,8 @@ int main(void) {
 def build_ping_guest(t):
     """out/tests/NAME/netguest.tar: dom0's kernel, a ramdisk with the ping /init and
     xen-netfront.ko (from the dom0 base the image was built from)."""
-    src = PING_INIT_C.replace("@GUEST@", GUEST_IP).replace("@BRIDGE@", BRIDGE)
+    src = (PING_INIT_C.replace("@GUEST@", GUEST_IP).replace("@BRIDGE@", BRIDGE)
+           .replace("@UPLINK@", UPLINK_GW))
     base = (t.images / "dom0.base").read_text().strip()
     kos = sorted(subprocess.run(["find", base + "/usr/lib/modules", "-name", "xen-netfront.ko"],
                                 capture_output=True, text=True).stdout.split())
@@ -285,13 +315,23 @@ def e2e_vms_ndvm(t):
         m.console.write("xl console netguest\n")
         idx, match = m.wait_for_any([rf"cairn-test-vm: ping {BRIDGE} ok", r"cairn-test-vm: [^\n]*fail[^\n]*"],
                                     timeout=240)
+        if idx == 0:
+            # Through the NDVM's masquerading to the uplink's gateway.
+            idx, nat = m.wait_for_any([rf"cairn-test-vm: ping {UPLINK_GW} ok", r"cairn-test-vm: [^\n]*fail[^\n]*"],
+                                      timeout=120)
         m.console.write(b"\x1d")
         time.sleep(1)
-        check(idx == 0, f"the test guest could not reach the NDVM: {match.group(0)}")
+        check(idx == 0 and "ok" in match.group(0), f"the test guest could not reach the NDVM: {match.group(0)}")
+        if idx != 0:
+            with vm_console(m, "ndvm"):
+                rc, tables = m.shell("nft list ruleset 2>&1; journalctl -b -u systemd-networkd --no-pager -o cat "
+                                     "| grep -i -e masq -e nft -e firewall | tail", check=False)
+            check(False, f"the test guest reached the NDVM but not the uplink's gateway {UPLINK_GW} "
+                         f"(masquerading): {nat.group(0)}\nin the NDVM:\n{tables}")
         vifs = net_links(m)
         check(vifs == ["lo"], f"dom0 got an interface for the guest's vif: {vifs}")
         m.shell("cairnctl stop netguest")
-        m.mark("guest pinged the ndvm")
+        m.mark("guest pinged the ndvm and through it the uplink")
 
         # xl destroy: vmd notices, restarts it; the new NDVM gets a lease again and
         # the file written before is gone (tmpfs upper layer).
