@@ -282,12 +282,31 @@ static uint64_t now_usec(void *userdata) {
 
 /* ---- back-end hooks ---- */
 
+/* The name of domid's surface: the domain's name in xenstore or, once the domain
+ * is gone (xl destroy, a crash: its xenstore directory goes first), the name of the
+ * surface that shows domid.  Without this, a destroyed UIVM's last picture would
+ * stay on the screen, focused, and its restarted successor would never be shown. */
+static int surface_name(Server *s, uint32_t domid, char *name, size_t size) {
+        const Surface *list;
+        size_t n;
+
+        if (xenback_domain_name(s->xen, domid, name, size) >= 0)
+                return 0;
+        n = console_surfaces(s->console, &list);
+        for (size_t i = 0; i < n; i++)
+                if (list[i].domid == (int64_t) domid) {
+                        snprintf(name, size, "%s", list[i].name);
+                        return 0;
+                }
+        return -ENOENT;
+}
+
 static void fb_state(uint32_t domid, bool connected, bool failed, const FbMode *mode, void *userdata) {
         Server *s = userdata;
         char name[CONSOLE_NAME_MAX + 1];
         int r;
 
-        if (xenback_domain_name(s->xen, domid, name, sizeof(name)) < 0)
+        if (surface_name(s, domid, name, sizeof(name)) < 0)
                 return;
         if (connected)
                 r = console_surface_set(s->console, name, domid, mode->width, mode->height, SURFACE_CONNECTED);
@@ -297,7 +316,11 @@ static void fb_state(uint32_t domid, bool connected, bool failed, const FbMode *
                 r = console_surface_remove(s->console, name);
         if (r < 0 && r != -ENOENT)
                 log_warning_errno(r, "Failed to record the surface of %s: %m", name);
-        if (connected && s->shown_domid < 0 && strcmp(console_focused(s->console), name) == 0) {
+        /* The focused VM's framebuffer, maybe in a new domain (a restarted VM keeps
+         * its name and focus): that domain is the one shown now. */
+        if (connected && s->shown_domid != (int64_t) domid && strcmp(console_focused(s->console), name) == 0) {
+                if (s->shown_domid >= 0)
+                        xenback_set_visible(s->xen, (uint32_t) s->shown_domid, false);
                 s->shown_domid = domid;
                 xenback_set_visible(s->xen, domid, true);
         }
