@@ -1,10 +1,20 @@
-"""End-to-end test of cairn-consoled on real Xen (issue 5: the console).
+"""End-to-end tests of cairn-consoled on real Xen (issue 5: the console).
 
-Boots the test ISO (QEMU -vga std: dom0's bochs DRM driver; consoled draws in
+Both boot the test ISO (QEMU -vga std: dom0's bochs DRM driver; consoled draws in
 software into a DRM dumb buffer set on the CRTC once, no mesa, no page flips).
-cairn-consoled is not started at boot yet (the UIVM does not start at boot yet:
-docs/service-vms.md); the test starts it, with a lock passphrase of its own.  It
-then starts a tiny PV guest through cairn-vmd from a definition with vfb=yes and
+cairn-consoled is not enabled at boot; it starts with the UIVM, which requires it
+(and the UIVM does not start at boot yet: docs/service-vms.md).
+
+e2e_console_uivm_home: `cairnctl start uivm` starts consoled and the UIVM, whose
+cairn-ui draws into its PV framebuffer; QEMU's screen shows cairn-ui's home screen
+(tiles side by side in the UI's palette, the UIVM's running), Right and Enter typed
+on QEMU's keyboard open the UIVM's detail screen (a wide card under a row of three
+buttons), Escape goes back; `xl destroy uivm`: the picture leaves the screen before
+vmd has the new UIVM running, the new one's home screen comes back, and consoled is
+the same process.
+
+e2e_console_guest_and_lock starts consoled itself, with a lock passphrase of its
+own.  It then starts a tiny PV guest through cairn-vmd from a definition with vfb=yes and
 vkb=yes and checks that:
 
 - no QEMU device model runs in dom0 for it (vmd hot-adds the vfb, the vkb's back end
@@ -811,3 +821,158 @@ def e2e_console_guest_and_lock(t):
         # dom0 carried both guests without a crash in any of its processes.
         crashes = m.crashes()
         check(not crashes, "processes crashed in dom0 while it served the guests:\n" + "\n".join(crashes))
+
+
+# cairn-ui's palette (uivm/cairn-ui/palette.h, read from there so that the test and
+# the UI cannot drift apart).
+def ui_palette():
+    text = (Path(__file__).resolve().parents[2] / "uivm/cairn-ui/palette.h").read_text()
+    pal = {name: (int(r, 16), int(g, 16), int(b, 16)) for name, r, g, b in re.findall(
+        r"#define PAL_(\w+)\s+\(\(pal_colour\) \{ 0x(\w\w), 0x(\w\w), 0x(\w\w) \}\)", text)}
+    check({"BACKGROUND", "SURFACE", "SURFACE_HI", "GOOD"} <= set(pal), f"palette.h: {sorted(pal)}")
+    return pal
+
+
+def ui_screen(path, fb_w, fb_h):
+    """What cairn-ui shows in a screendump where consoled shows the UIVM's fb_w x fb_h
+    framebuffer: a dict with 'background' (share of the UI's background colour),
+    'cards' (the most runs of card colour at least a fifth of the screen wide in one
+    row below the header), 'widest' (the widest such run, as a share of the width),
+    'buttons' (the most runs of card colour a tenth to a fifth of the width in one
+    row), 'running' (pixels of the running-state green below the header) and 'kind':
+    'home' when a row holds two or more such cards and none is wider than half the
+    screen (the tiles, side by side), 'detail' when a card is wider than half the
+    screen (the VM's facts) and a row holds three buttons (Start, Stop, Switch to),
+    else None."""
+    pal = ui_palette()
+    w, h, rows = read_png(path)
+    scale = min(w / fb_w, h / fb_h)
+    dw, dh = int(fb_w * scale), int(fb_h * scale)
+    x0, y0 = (w - dw) // 2, (h - dh) // 2
+    background = share(rows, x0, y0, x0 + dw, y0 + dh, pal["BACKGROUND"], step=8)
+    card = (pal["SURFACE"], pal["SURFACE_HI"])
+    body = y0 + dh // 8  # below the header (tabs, link state with its green dot)
+    wide_cards, buttons, widest, running = 0, 0, 0.0, 0
+    for y in range(body, y0 + dh, 2):
+        row, runs, start = rows[y], [], None
+        for x in range(x0, x0 + dw + 1):
+            inside = x < x0 + dw and any(near(row[3 * x:3 * x + 3], c, tol=6) for c in card)
+            if inside and start is None:
+                start = x
+            elif not inside and start is not None:
+                if x - start >= dw // 20:
+                    runs.append((x - start) / dw)
+                start = None
+        running += sum(near(row[3 * x:3 * x + 3], pal["GOOD"], tol=20) for x in range(x0, x0 + dw, 2))
+        wide_cards = max(wide_cards, len([r for r in runs if r >= 0.2]))
+        buttons = max(buttons, len([r for r in runs if 0.1 <= r < 0.2]))
+        widest = max([widest] + runs)
+    kind = None
+    if widest > 0.5 and buttons >= 3:
+        kind = "detail"
+    elif wide_cards >= 2 and widest <= 0.5:
+        kind = "home"
+    return {"kind": kind, "background": background, "cards": wide_cards, "buttons": buttons, "widest": widest,
+            "running": running}
+
+
+def wait_ui(m, name, fb_w, fb_h, kind, timeout=180, interval=3):
+    """Screendumps (saved as name) until cairn-ui's screen of `kind` is shown, with a
+    VM in the running state on it (the UIVM itself); returns the path."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shot = m.screendump(name)
+        seen = ui_screen(shot, fb_w, fb_h)
+        print(f"{shot}: {seen['kind']} (background {seen['background']:.2f}, cards side by side "
+              f"{seen['cards']}, buttons {seen['buttons']}, widest {seen['widest']:.2f}, green {seen['running']})")
+        if seen["kind"] == kind and seen["background"] >= 0.3 and seen["running"] > 0:
+            return shot
+        check(time.monotonic() < deadline,
+              f"no {kind} screen of cairn-ui within {timeout} s (last: {shot}: {seen})")
+        time.sleep(interval)
+
+
+def uivm_surface(m, timeout=180):
+    """consoled's surface of the UIVM, once its framebuffer is connected: (width, height)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        out = m.shell(f"busctl call {CONSOLE_BUS} ListSurfaces", check=False)[1]
+        found = re.search(r'"uivm" \d+ (\d+) (\d+) (\d+)', out)
+        if found and found.group(3) == "1":
+            return int(found.group(1)), int(found.group(2))
+        check(time.monotonic() < deadline, f"consoled has no connected surface of the UIVM after {timeout} s: {out}")
+        time.sleep(3)
+
+
+def e2e_console_uivm_home(t):
+    """The UIVM on QEMU's screen: starting it starts consoled (requires=); cairn-ui
+    draws its home screen into the UIVM's PV framebuffer and consoled shows it; keys
+    typed on QEMU's keyboard move the focus and open a VM's detail screen; the UIVM
+    killed (xl destroy) is restarted by vmd and its home screen comes back, consoled
+    still the same process."""
+    if not t.test_iso.exists():
+        raise Skip("no test ISO; run ./build.sh images")
+    with Machine(t.outdir, iso=t.test_iso, firmware="ovmf", boot="cd", tpm=False, smp=1,
+                 memory=2048, name="ui") as m:
+        idx, match = m.wait_for_any([READY, r"cairn: (boot failed|dom0 failed): [^\r\n]*\n"],
+                                    timeout=BOOT_TIMEOUT)
+        check(idx == 0, f"dom0 did not come up: {match.group(0)}")
+        m.shell("dmesg -n 1")
+        check(m.shell("systemctl is-active cairn-consoled", check=False)[1].strip() != "active",
+              "consoled runs before the UIVM starts")
+        m.shell("cairnctl start uivm", check=False)
+        started = m.wait_for(r"cairn: uivm (running|failed[^\n]*)", timeout=300)
+        check(started.group(1) == "running", f"the UIVM did not start: {started.group(0)}")
+        m.mark("uivm running")
+        consoled = m.shell("systemctl show -p MainPID --value cairn-consoled").strip()
+        log = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | tail -20", check=False)[1]
+        check(consoled not in ("", "0"), f"starting the UIVM did not start consoled:\n{log}")
+        check(re.search(r"Display drm: \d+x\d+", log), f"consoled has no display:\n{log}")
+        fb_w, fb_h = uivm_surface(m)
+        check(console_prop(m, "Focused") == 's "uivm"', f"the UIVM does not have the focus: {console_prop(m, 'Focused')}")
+        m.mark(f"uivm framebuffer {fb_w}x{fb_h} connected")
+
+        # The home screen: a tile per VM (ndvm, uivm), the UIVM's running.
+        wait_ui(m, "ui-home.png", fb_w, fb_h, "home", timeout=240)
+        m.mark("home screen")
+
+        # Keys: right moves the focus to the second tile (uivm), Enter opens its
+        # detail; Escape goes back home.
+        m.send_key("right")
+        time.sleep(2)
+        m.send_key("ret")
+        wait_ui(m, "ui-detail.png", fb_w, fb_h, "detail", timeout=90)
+        m.mark("detail screen")
+        m.send_key("esc")
+        wait_ui(m, "ui-home-again.png", fb_w, fb_h, "home", timeout=90)
+
+        # Killed: its picture leaves the screen at once (not left there, focused and
+        # frozen); vmd restarts the UIVM and the UI of the new domain comes back, with
+        # the same consoled.
+        first = m.shell("xl domid uivm").strip()
+        m.console.skip_to_end()
+        m.shell("xl destroy uivm")
+        # Blank before vmd has the new UIVM running (its framebuffer, black at
+        # first, connects only once its kernel boots).
+        while True:
+            restarted = re.search(r"cairn: uivm running", m.console.text()[m.console._pos:])
+            gone = m.screendump("ui-destroyed.png")
+            seen = ui_screen(gone, fb_w, fb_h)
+            print(f"{gone} after xl destroy: {seen}")
+            # consoled's own backdrop: no card, no state dot, nothing of the UI.
+            if seen["widest"] == 0 and seen["running"] == 0:
+                break
+            check(not restarted, f"the destroyed UIVM's picture stayed on the screen until the new one ran ({gone})")
+            time.sleep(0.5)
+        m.mark("uivm destroyed, its picture gone")
+        again = m.wait_for(r"cairn: uivm (running|failed[^\n]*)", timeout=300)
+        check(again.group(1) == "running", f"the UIVM was not restarted: {again.group(0)}")
+        second = m.shell("xl domid uivm").strip()
+        check(second != first, f"the UIVM is still domain {first}")
+        m.mark(f"uivm restarted as domain {second}")
+        wait_ui(m, "ui-home-restarted.png", fb_w, fb_h, "home", timeout=240)
+        now = m.shell("systemctl show -p MainPID --value cairn-consoled").strip()
+        check(now == consoled, f"consoled was restarted (process {consoled}, now {now})")
+        m.mark("home screen after the restart")
+        crashes = m.crashes()
+        check(not crashes, "processes crashed in dom0:\n" + "\n".join(crashes))
