@@ -26,6 +26,7 @@
 static char *arg_dirs[DIRS_MAX];
 static size_t arg_n_dirs;
 static bool arg_check;
+static bool arg_autostart = true;
 static bool arg_console = true;
 
 typedef struct Daemon {
@@ -48,6 +49,8 @@ static void help(void) {
                "  -n --check            Check the definitions (the directories', or the FILEs\n"
                "                        given), print each valid one in canonical form and each\n"
                "                        error as FILE:LINE: what is wrong; exit 1 on errors\n"
+               "     --no-autostart     Start no VM at startup, whatever its autostart= says\n"
+               "                        (they still start on request)\n"
                "     --no-console       Do not write status lines to the system consoles\n"
                "     --log-level LEVEL  err, warning, notice, info (default) or debug\n");
 }
@@ -137,12 +140,13 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_NO_CONSOLE, ARG_LOG_LEVEL };
+        enum { ARG_VERSION = 0x100, ARG_NO_AUTOSTART, ARG_NO_CONSOLE, ARG_LOG_LEVEL };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "vm-dir", required_argument, NULL, 'd' },
                 { "check", no_argument, NULL, 'n' },
+                { "no-autostart", no_argument, NULL, ARG_NO_AUTOSTART },
                 { "no-console", no_argument, NULL, ARG_NO_CONSOLE },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 {}
@@ -166,6 +170,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case 'n':
                         arg_check = true;
+                        break;
+                case ARG_NO_AUTOSTART:
+                        arg_autostart = false;
                         break;
                 case ARG_NO_CONSOLE:
                         arg_console = false;
@@ -292,7 +299,10 @@ static int run_daemon(void) {
                 return log_error_errno(r, "Failed to watch SIGHUP: %m");
 
         manager_adopt(m);
-        manager_autostart(m);
+        if (arg_autostart)
+                manager_autostart(m);
+        else
+                log_notice("Autostart is off (--no-autostart): no VM starts until asked to.");
 
         (void) sd_notify(false, "READY=1\nSTATUS=Managing VMs.");
         r = sd_event_loop(event);

@@ -26,3 +26,13 @@ UNIT
 		"$NEWROOT/etc/systemd/system/multi-user.target.wants/cairn-test-shell-$tty.service"
 done
 echo "cairn: TEST VARIANT: root shell on the serial console" >/dev/kmsg
+
+# Tests that need no service VMs boot faster without them: the harness then
+# passes the SMBIOS OEM string cairn.test.autostart=off (QEMU -smbios type=11),
+# and cairn-vmd starts with --no-autostart (its unit takes $CAIRN_VMD_OPTIONS).
+if grep -qa 'cairn\.test\.autostart=off' /sys/firmware/dmi/tables/DMI 2>/dev/null; then
+	mkdir -p "$NEWROOT/etc/systemd/system/cairn-vmd.service.d"
+	printf '[Service]\nEnvironment=CAIRN_VMD_OPTIONS=--no-autostart\n' \
+		>"$NEWROOT/etc/systemd/system/cairn-vmd.service.d/50-test-no-autostart.conf"
+	echo "cairn: TEST VARIANT: no autostart of the service VMs (SMBIOS OEM string)" >/dev/kmsg
+fi

@@ -2,10 +2,10 @@
 
 Both boot the test ISO (QEMU -vga std: dom0's bochs DRM driver; consoled draws in
 software into a DRM dumb buffer set on the CRTC once, no mesa, no page flips).
-cairn-consoled is not enabled at boot; it starts with the UIVM, which requires it
-(and the UIVM does not start at boot yet: docs/service-vms.md).
+cairn-consoled is not enabled at boot; it starts with the UIVM, which requires it,
+and which cairn-vmd starts at boot after the NDVM.
 
-e2e_console_uivm_home: `cairnctl start uivm` starts consoled and the UIVM, whose
+e2e_console_uivm_home: the boot starts the NDVM, then consoled and the UIVM, whose
 cairn-ui draws into its PV framebuffer; QEMU's screen shows cairn-ui's home screen
 (tiles side by side in the UI's palette, the UIVM's running), Right and Enter typed
 on QEMU's keyboard open the UIVM's detail screen (a wide card under a row of three
@@ -13,8 +13,8 @@ buttons), Escape goes back; `xl destroy uivm`: the picture leaves the screen bef
 vmd has the new UIVM running, the new one's home screen comes back, and consoled is
 the same process.
 
-e2e_console_guest_and_lock starts consoled itself, with a lock passphrase of its
-own.  It then starts a tiny PV guest through cairn-vmd from a definition with vfb=yes and
+e2e_console_guest_and_lock boots without the service VMs (the harness's default,
+autostart=False) and starts consoled itself, with a lock passphrase of its own.  It then starts a tiny PV guest through cairn-vmd from a definition with vfb=yes and
 vkb=yes and checks that:
 
 - no QEMU device model runs in dom0 for it (vmd hot-adds the vfb, the vkb's back end
@@ -892,6 +892,15 @@ def wait_ui(m, name, fb_w, fb_h, kind, timeout=180, interval=3):
         time.sleep(interval)
 
 
+def uivm_framebuffer(t):
+    """The UIVM's framebuffer size from its definition (xen_fbfront.video=MiB,W,H),
+    for a boot without a shell to ask consoled."""
+    vm = (t.root / "rootfs/dom0/overlay/usr/share/cairn/vms/uivm.vm").read_text()
+    found = re.search(r"xen_fbfront\.video=\d+,(\d+),(\d+)", vm)
+    check(found, "uivm.vm sets no xen_fbfront.video=MiB,W,H")
+    return int(found.group(1)), int(found.group(2))
+
+
 def uivm_surface(m, timeout=180):
     """consoled's surface of the UIVM, once its framebuffer is connected: (width, height)."""
     deadline = time.monotonic() + timeout
@@ -905,25 +914,24 @@ def uivm_surface(m, timeout=180):
 
 
 def e2e_console_uivm_home(t):
-    """The UIVM on QEMU's screen: starting it starts consoled (requires=); cairn-ui
-    draws its home screen into the UIVM's PV framebuffer and consoled shows it; keys
-    typed on QEMU's keyboard move the focus and open a VM's detail screen; the UIVM
-    killed (xl destroy) is restarted by vmd and its home screen comes back, consoled
-    still the same process."""
+    """The UIVM on QEMU's screen, nothing asked: vmd starts it at boot after the NDVM,
+    and consoled with it (requires=); cairn-ui draws its home screen into the UIVM's PV
+    framebuffer and consoled shows it; keys typed on QEMU's keyboard move the focus and
+    open a VM's detail screen; the UIVM killed (xl destroy) is restarted by vmd and its
+    home screen comes back, consoled still the same process."""
     if not t.test_iso.exists():
         raise Skip("no test ISO; run ./build.sh images")
-    with Machine(t.outdir, iso=t.test_iso, firmware="ovmf", boot="cd", tpm=False, smp=1,
-                 memory=2048, name="ui") as m:
+    with Machine(t.outdir, iso=t.test_iso, firmware="ovmf", boot="cd", tpm=False, smp=2,
+                 memory=2048, name="ui", autostart=True) as m:
         idx, match = m.wait_for_any([READY, r"cairn: (boot failed|dom0 failed): [^\r\n]*\n"],
                                     timeout=BOOT_TIMEOUT)
         check(idx == 0, f"dom0 did not come up: {match.group(0)}")
+        started = m.wait_for(r"cairn: uivm (running|failed[^\n]*)", timeout=400)
+        check(started.group(1) == "running", f"the UIVM did not start at boot: {started.group(0)}")
+        text = m.console.text()
+        check(-1 < text.find("cairn: ndvm running") < text.find("cairn: uivm running"),
+              "the UIVM came up before the NDVM")
         m.shell("dmesg -n 1")
-        check(m.shell("systemctl is-active cairn-consoled", check=False)[1].strip() != "active",
-              "consoled runs before the UIVM starts")
-        m.shell("cairnctl start uivm", check=False)
-        started = m.wait_for(r"cairn: uivm (running|failed[^\n]*)", timeout=300)
-        check(started.group(1) == "running", f"the UIVM did not start: {started.group(0)}")
-        m.mark("uivm running")
         consoled = m.shell("systemctl show -p MainPID --value cairn-consoled").strip()
         log = m.shell("journalctl -b -u cairn-consoled --no-pager -o cat | tail -20", check=False)[1]
         check(consoled not in ("", "0"), f"starting the UIVM did not start consoled:\n{log}")
@@ -950,12 +958,12 @@ def e2e_console_uivm_home(t):
         # frozen); vmd restarts the UIVM and the UI of the new domain comes back, with
         # the same consoled.
         first = m.shell("xl domid uivm").strip()
-        m.console.skip_to_end()
+        runs = len(re.findall(r"cairn: uivm running", m.console.text()))
         m.shell("xl destroy uivm")
         # Blank before vmd has the new UIVM running (its framebuffer, black at
         # first, connects only once its kernel boots).
         while True:
-            restarted = re.search(r"cairn: uivm running", m.console.text()[m.console._pos:])
+            restarted = len(re.findall(r"cairn: uivm running", m.console.text())) > runs
             gone = m.screendump("ui-destroyed.png")
             seen = ui_screen(gone, fb_w, fb_h)
             print(f"{gone} after xl destroy: {seen}")
@@ -965,8 +973,12 @@ def e2e_console_uivm_home(t):
             check(not restarted, f"the destroyed UIVM's picture stayed on the screen until the new one ran ({gone})")
             time.sleep(0.5)
         m.mark("uivm destroyed, its picture gone")
-        again = m.wait_for(r"cairn: uivm (running|failed[^\n]*)", timeout=300)
-        check(again.group(1) == "running", f"the UIVM was not restarted: {again.group(0)}")
+        deadline = time.monotonic() + 300
+        while len(re.findall(r"cairn: uivm running", m.console.text())) <= runs:
+            failed = re.findall(r"cairn: uivm failed[^\r\n]*", m.console.text())
+            check(not failed, f"the UIVM was not restarted: {failed[-1] if failed else ''}")
+            check(time.monotonic() < deadline, "the UIVM was not running again 300 s after xl destroy")
+            time.sleep(1)
         second = m.shell("xl domid uivm").strip()
         check(second != first, f"the UIVM is still domain {first}")
         m.mark(f"uivm restarted as domain {second}")

@@ -227,8 +227,20 @@ def e2e_iso_grub_locked(t):
 
 
 def e2e_iso_release_no_shell(t):
-    """The release ISO boots to dom0 ready and offers no shell on its console."""
-    with booted(t, t.iso, "ovmf", "cd") as m:
+    """The release ISO, no key pressed: dom0 ready, the NDVM and then the UIVM started
+    at boot, the UIVM's home screen on QEMU's screen; and no shell on its console."""
+    from e2e_console import uivm_framebuffer, wait_ui
+    with booted(t, t.iso, "ovmf", "cd", autostart=True) as m:
+        for vm in ("ndvm", "uivm"):
+            idx, match = m.wait_for_any([rf"cairn: {vm} running", rf"cairn: {vm} failed[^\r\n]*"], timeout=400)
+            check(idx == 0, f"the release ISO did not start the {vm.upper()} at boot: {match.group(0)}")
+        fb_w, fb_h = uivm_framebuffer(t)
+        wait_ui(m, "release-home.png", fb_w, fb_h, "home", timeout=300)
+        m.mark("home screen")
+        times = dict((label, at) for at, label in m.timeline)
+        print(f"release ISO: dom0 ready {times['dom0 ready']:.0f} s, uivm running {times['uivm running']:.0f} s, "
+              f"home screen {times['home screen']:.0f} s after QEMU started")
+
         before = len(m.serial_text())
         for _ in range(3):
             m.serial_write(b"\r\n")

@@ -102,9 +102,9 @@ def host_format(t, disk, iso, state, pin=None):
     check(p.returncode == 0, f"cairn-config format failed ({p.returncode}): {p.stderr}")
 
 
-def boot(t, iso, name, disk, state):
+def boot(t, iso, name, disk, state, autostart=False):
     return Machine(t.outdir, iso=iso, firmware="ovmf", boot="cd", tpm=True, tpm_state=str(state),
-                   disks=[str(disk)], name=name)
+                   disks=[str(disk)], name=name, autostart=autostart)
 
 
 def wait_ready(m):
@@ -270,12 +270,18 @@ def e2e_measured_installer_seal(t):
 def e2e_measured_pin_at_boot(t):
     """A key sealed with a TPM PIN, the boot it was sealed to: locked only for the PIN;
     dom0's prompt on tty1 asks for the PIN (not the passphrase), a wrong one is refused
-    with the tries the TPM still allows, the right one opens /config, nothing is resealed."""
+    with the tries the TPM still allows, the right one opens /config, nothing is resealed.
+    The service VMs start at boot: the UIVM (and consoled, which would take tty1's
+    screen and keyboard) only once the PIN is answered."""
     disk, state = t.outdir / "config.img", t.outdir / "tpm"
     host_format(t, disk, t.test_iso, state, pin=PIN)
-    with boot(t, t.test_iso, "p1", disk, state) as m:
+    with boot(t, t.test_iso, "p1", disk, state, autostart=True) as m:
         expect_locked(m, "PIN-protected key", "a TPM PIN is needed (the measurements match)")
         m.wait_for(PIN_PROMPTED, timeout=BOOT_TIMEOUT)
+        # The NDVM starts meanwhile; give vmd the time to try the UIVM too.
+        m.wait_for(r"cairn: ndvm (running|failed)", timeout=400)
+        time.sleep(20)
+        check("cairn: uivm running" not in m.console.text(), "the UIVM started while tty1 asked for the PIN")
         type_passphrase(m, "zx5wrong")
         # swtpm's dictionary-attack defaults: 3 tries.
         m.wait_for(r"cairn: config recovery: wrong PIN \(attempt 1 of 3; 2 more before TPM lockout\)\r?\n",
@@ -292,3 +298,15 @@ def e2e_measured_pin_at_boot(t):
         check(re.match(r"/dev/mapper/cairn-config\s+ext4$", mnt), f"/config is not the volume: {mnt!r}")
         status = m.shell("cairn-config status --device /dev/sda")
         check("pin yes" in status, f"the token lost its PIN: {status}")
+        # Answered: now the UIVM, and with it consoled.
+        deadline = time.monotonic() + 400
+        while "cairn: uivm running" not in m.console.text():
+            failed = re.findall(r"cairn: uivm failed[^\r\n]*", m.console.text())
+            check(not failed, f"the UIVM did not start after the PIN: {failed[-1] if failed else ''}")
+            check(time.monotonic() < deadline, "the UIVM did not start within 400 s of the PIN")
+            time.sleep(2)
+        text = m.console.text()
+        check(text.find("opened with the TPM PIN") < text.find("cairn: uivm running"),
+              "the UIVM came up before the PIN was answered")
+        check(m.shell("systemctl is-active cairn-consoled", check=False)[1].strip() == "active",
+              "consoled is not running with the UIVM")

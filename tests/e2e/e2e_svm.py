@@ -1,10 +1,9 @@
 """End-to-end tests of the service VMs (issue: dom0 toolstack and service VMs).
 
 The test ISO boots in QEMU (OVMF, an emulated VT-d IOMMU so that Xen can pass
-devices through, an e1000e NIC on restricted user networking).  The service VMs
-do not start at boot yet (`autostart=no`, docs/service-vms.md): the tests start
-the NDVM and then the UIVM with cairnctl, as autostart would, and cairn-vmd starts
-them from the read-only images on the medium.
+devices through, an e1000e NIC on restricted user networking).  cairn-vmd starts
+the service VMs at boot (`autostart=yes`), the NDVM first and then the UIVM, from
+the read-only images on the medium; the tests wait for their console lines.
 
 - e2e_vms_ndvm: the console lines, the NIC bound to pciback in dom0 and owned
   by the NDVM, its DHCP lease, a file written in the NDVM gone after `xl
@@ -157,7 +156,7 @@ def build_ping_guest(t):
 
 def boot(t, name, disks=()):
     return Machine(t.outdir, iso=t.test_iso, firmware="ovmf", boot="cd", tpm=False, smp=2,
-                   memory=2560, net=True, iommu=True, disks=list(disks), name=name)
+                   memory=2560, net=True, iommu=True, disks=list(disks), name=name, autostart=True)
 
 
 def seen(m, pattern):
@@ -185,14 +184,12 @@ FAILED = r"cairn: (?:ndvm|uivm) (?:failed|image [a-z]+): [^\r\n]*"
 
 
 def wait_service_vms(m):
-    """dom0 ready, then the NDVM running with a lease, then the UIVM running."""
+    """dom0 ready, then (started at boot, nothing asked) the NDVM running, the UIVM
+    running, and the NDVM's lease."""
     idx, match = m.wait_for_any([READY, r"cairn: (boot failed|dom0 failed): [^\r\n]*\n"], timeout=BOOT_TIMEOUT)
     check(idx == 0, f"dom0 did not come up: {match.group(0)}")
-    # Not autostarted yet (see the module doc): start them as autostart would.
-    m.shell("cairnctl start ndvm", timeout=240)
-    wait_seen(m, r"cairn: ndvm running", 0, 300, FAILED)
-    m.shell("cairnctl start uivm", timeout=240)
-    wait_seen(m, r"cairn: uivm running", 0, 300, FAILED)
+    wait_seen(m, r"cairn: ndvm running", 0, 400, FAILED)
+    wait_seen(m, r"cairn: uivm running", 0, 400, FAILED)
     text = m.console.text()
     order = [text.find(s) for s in ("cairn: ndvm running", "cairn: uivm running")]
     check(order == sorted(order), f"the service VMs came up out of order: {order}")
@@ -313,21 +310,26 @@ def e2e_vms_ndvm(t):
         wait_vm(m, "netguest", "running", timeout=240)
         m.console.skip_to_end()
         m.console.write("xl console netguest\n")
-        idx, match = m.wait_for_any([rf"cairn-test-vm: ping {BRIDGE} ok", r"cairn-test-vm: [^\n]*fail[^\n]*"],
-                                    timeout=240)
-        if idx == 0:
-            # Through the NDVM's masquerading to the uplink's gateway.
-            idx, nat = m.wait_for_any([rf"cairn-test-vm: ping {UPLINK_GW} ok", r"cairn-test-vm: [^\n]*fail[^\n]*"],
-                                      timeout=120)
-        m.console.write(b"\x1d")
-        time.sleep(1)
-        check(idx == 0 and "ok" in match.group(0), f"the test guest could not reach the NDVM: {match.group(0)}")
+        guest_failed = r"cairn-test-vm: [^\n]*fail[^\n]*"
+
+        def detach():
+            m.console.write(b"\x1d")
+            time.sleep(1)
+
+        idx, match = m.wait_for_any([rf"cairn-test-vm: ping {BRIDGE} ok", guest_failed], timeout=240)
+        if idx != 0:
+            detach()
+            check(False, f"the test guest could not reach the NDVM's bridge: {match.group(0)}")
+        # Then, default route through the bridge, the uplink's gateway: only the
+        # NDVM's masquerading gets it a reply.
+        idx, match = m.wait_for_any([rf"cairn-test-vm: ping {UPLINK_GW} ok", guest_failed], timeout=120)
+        detach()
         if idx != 0:
             with vm_console(m, "ndvm"):
-                rc, tables = m.shell("nft list ruleset 2>&1; journalctl -b -u systemd-networkd --no-pager -o cat "
-                                     "| grep -i -e masq -e nft -e firewall | tail", check=False)
+                rc, log = m.shell("journalctl -b -u systemd-networkd --no-pager -o cat "
+                                  "| grep -i -e masq -e nft -e firewall | tail", check=False)
             check(False, f"the test guest reached the NDVM but not the uplink's gateway {UPLINK_GW} "
-                         f"(masquerading): {nat.group(0)}\nin the NDVM:\n{tables}")
+                         f"(masquerading): {match.group(0)}\nnetworkd in the NDVM:\n{log}")
         vifs = net_links(m)
         check(vifs == ["lo"], f"dom0 got an interface for the guest's vif: {vifs}")
         m.shell("cairnctl stop netguest")

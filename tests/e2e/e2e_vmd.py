@@ -181,6 +181,13 @@ def e2e_vms_vmd_lifecycle(t):
         except (ValueError, IndexError):
             raise TestFailure(f"cairnctl list --json printed no JSON:\n{out}")
         check(isinstance(listed, list), f"cairnctl list --json is not a list: {out}")
+        # This boot asked for no autostart (the harness's default, through the test
+        # hook: cairn-vmd --no-autostart): the service VMs are defined, and stopped.
+        states = {v.get("name"): v.get("state") for v in listed if isinstance(v, dict)}
+        check(states.get("ndvm") == "stopped" and states.get("uivm") == "stopped",
+              f"with --no-autostart the service VMs are not defined and stopped: {states}")
+        log = m.shell("journalctl -b -u cairn-vmd --no-pager -o cat", check=False)[1]
+        check("Autostart is off (--no-autostart)" in log, f"cairn-vmd does not say autostart is off:\n{log[-2000:]}")
         m.mark("vmd answers")
 
         # The guest files, from the extra disk.

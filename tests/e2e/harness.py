@@ -626,6 +626,10 @@ def timeline(*machines):
 # them Linux clears and copies pages with `rep stosb`/`rep movsb`, which TCG runs
 # one byte per iteration; dom0's kernel spent most of its boot in clear_page_erms
 # (docs/testing.md, "Boot time under TCG").
+# The SMBIOS OEM string that keeps the test ISO's service VMs from starting at
+# boot (Machine(autostart=False), the default); iso/test-variant/cairn-test-shell.sh.
+NO_AUTOSTART_OEM_STRING = 'cairn.test.autostart=off'
+
 DEFAULT_CPU = 'max,-smap,-xsave,-xsaveopt,-xsavec,-xsaves,-avx,-avx2,-fma,-f16c,-erms,-fsrm'
 
 
@@ -637,7 +641,8 @@ class Machine:
                  extra_args=(), name='boot1', display='none', net=False,
                  no_reboot=True, serial_delay=0.01, shell_prompt=r'[#$] $',
                  fail_patterns=None, cpu=DEFAULT_CPU, quiet=False,
-                 firmware_log=True, on_serial=None, tpm_model='tpm-tis', iommu=False):
+                 firmware_log=True, on_serial=None, tpm_model='tpm-tis', iommu=False,
+                 autostart=False):
         if firmware not in ('ovmf', 'seabios'):
             raise ValueError("firmware must be 'ovmf' or 'seabios'")
         if boot not in ('cd', 'usb', 'usb-rw'):
@@ -670,6 +675,11 @@ class Machine:
         # An emulated VT-d IOMMU: Xen then offers PCI passthrough (the NIC to the
         # NDVM); Xen finds its DMAR table whatever the CPU model's vendor.
         self.iommu = iommu
+        # The test ISO starts the service VMs at boot only when asked: without
+        # autostart an SMBIOS OEM string (type 11) tells its test hook to start
+        # cairn-vmd with --no-autostart (iso/test-variant/README.md).  The release
+        # ISO has no such hook and always starts them.
+        self.autostart = autostart
         self.proc = None
         self.swtpm = None
         self.console = None
@@ -973,6 +983,8 @@ class Machine:
             a += _disk_args(i, d)
         if self.iommu:
             a += ['-device', 'intel-iommu,intremap=on,caching-mode=on']
+        if not self.autostart:
+            a += ['-smbios', 'type=11,value=' + NO_AUTOSTART_OEM_STRING]
         if self.net:
             a += ['-netdev', 'user,id=n0,restrict=on', '-device', 'e1000e,netdev=n0']
         else:
