@@ -18,6 +18,10 @@
 
 #define BACKOFF_MIN_USEC (250 * 1000ULL)
 #define BACKOFF_MAX_USEC (8 * 1000 * 1000ULL)
+/* Refused by dom0's RPC rules: that changes only with the rules, and every refused
+ * call is a line in dom0's journal, so ask far less often. */
+#define DENIED_MIN_USEC (30 * 1000 * 1000ULL)
+#define DENIED_MAX_USEC (10 * 60 * 1000 * 1000ULL)
 #define CALL_TIMEOUT_USEC (10 * 1000 * 1000ULL)
 #define HANDSHAKE_TIMEOUT_USEC (5 * 1000 * 1000ULL)
 
@@ -47,6 +51,12 @@ struct cbus {
 static int connect_bus(cbus *b);
 static void schedule_reconnect(cbus *b);
 static void service_request(service *s);
+
+uint64_t cbus_backoff_denied_next(uint64_t prev) {
+        if (prev < DENIED_MIN_USEC)
+                return DENIED_MIN_USEC;
+        return prev * 2 > DENIED_MAX_USEC ? DENIED_MAX_USEC : prev * 2;
+}
 
 uint64_t cbus_backoff_next(uint64_t prev) {
         if (prev < BACKOFF_MIN_USEC)
@@ -78,7 +88,7 @@ static int on_service_retry(sd_event_source *src, uint64_t usec, void *userdata)
         return 0;
 }
 
-static void service_failed(service *s, const char *why) {
+static void service_retry_later(service *s, const char *why, bool denied) {
         cbus *b = s->b;
         int r;
 
@@ -88,10 +98,14 @@ static void service_failed(service *s, const char *why) {
         changed(b);
         if (s->retry || !b->bus)
                 return;
-        s->backoff = cbus_backoff_next(s->backoff);
+        s->backoff = denied ? cbus_backoff_denied_next(s->backoff) : cbus_backoff_next(s->backoff);
         r = sd_event_add_time_relative(b->event, &s->retry, CLOCK_MONOTONIC, s->backoff, 0, on_service_retry, s);
         if (r < 0)
                 log_error_errno(r, "Failed to schedule a retry for %s: %m", s->name);
+}
+
+static void service_failed(service *s, const char *why) {
+        service_retry_later(s, why, false);
 }
 
 static void service_ok(service *s) {
@@ -205,7 +219,7 @@ static int on_list_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
                         return 0;
                 }
                 snprintf(why, sizeof(why), "%s: %s", e->name, e->message ?: "");
-                service_failed(s, why);
+                service_retry_later(s, why, sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED));
                 return 0;
         }
         r = s == &s->b->vmm ? parse_vms(reply, s->b->m) : parse_ifaces(reply, s->b->m);

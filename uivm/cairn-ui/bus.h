@@ -26,3 +26,5 @@ int cbus_action(cbus *b, const ui_action *a);
 
 /* Next retry delay in microseconds after `prev` (0 = first). */
 uint64_t cbus_backoff_next(uint64_t prev);
+/* The same after AccessDenied from dom0's RPC rules: 30 s, doubling, at most 10 min. */
+uint64_t cbus_backoff_denied_next(uint64_t prev);
