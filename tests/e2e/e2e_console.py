@@ -49,7 +49,7 @@ import zlib
 from pathlib import Path
 
 from harness import Machine, Skip, TestFailure
-from e2e_vmd import BOOT_TIMEOUT, READY, check, guest_archive
+from e2e_vmd import BOOT_TIMEOUT, READY, check, guest_archive, seen, wait_seen
 
 ORDER = 45
 GUEST = "fbtest"
@@ -958,12 +958,12 @@ def e2e_console_uivm_home(t):
         # frozen); vmd restarts the UIVM and the UI of the new domain comes back, with
         # the same consoled.
         first = m.shell("xl domid uivm").strip()
-        runs = len(re.findall(r"cairn: uivm running", m.console.text()))
+        runs = len(seen(m, r"cairn: uivm running"))
         m.shell("xl destroy uivm")
         # Blank before vmd has the new UIVM running (its framebuffer, black at
         # first, connects only once its kernel boots).
         while True:
-            restarted = len(re.findall(r"cairn: uivm running", m.console.text())) > runs
+            restarted = len(seen(m, r"cairn: uivm running")) > runs
             gone = m.screendump("ui-destroyed.png")
             seen = ui_screen(gone, fb_w, fb_h)
             print(f"{gone} after xl destroy: {seen}")
@@ -973,12 +973,7 @@ def e2e_console_uivm_home(t):
             check(not restarted, f"the destroyed UIVM's picture stayed on the screen until the new one ran ({gone})")
             time.sleep(0.5)
         m.mark("uivm destroyed, its picture gone")
-        deadline = time.monotonic() + 300
-        while len(re.findall(r"cairn: uivm running", m.console.text())) <= runs:
-            failed = re.findall(r"cairn: uivm failed[^\r\n]*", m.console.text())
-            check(not failed, f"the UIVM was not restarted: {failed[-1] if failed else ''}")
-            check(time.monotonic() < deadline, "the UIVM was not running again 300 s after xl destroy")
-            time.sleep(1)
+        wait_seen(m, r"cairn: uivm running", runs, 300, r"cairn: uivm failed[^\r\n]*")
         second = m.shell("xl domid uivm").strip()
         check(second != first, f"the UIVM is still domain {first}")
         m.mark(f"uivm restarted as domain {second}")

@@ -28,6 +28,7 @@ import time
 
 from harness import Machine, TestFailure
 from e2e_iso import BOOT_TIMEOUT, READY, check, remaster
+from e2e_vmd import wait_seen
 
 ORDER = 30
 PASSPHRASE = "correct horse battery"
@@ -299,12 +300,7 @@ def e2e_measured_pin_at_boot(t):
         status = m.shell("cairn-config status --device /dev/sda")
         check("pin yes" in status, f"the token lost its PIN: {status}")
         # Answered: now the UIVM, and with it consoled.
-        deadline = time.monotonic() + 400
-        while "cairn: uivm running" not in m.console.text():
-            failed = re.findall(r"cairn: uivm failed[^\r\n]*", m.console.text())
-            check(not failed, f"the UIVM did not start after the PIN: {failed[-1] if failed else ''}")
-            check(time.monotonic() < deadline, "the UIVM did not start within 400 s of the PIN")
-            time.sleep(2)
+        wait_seen(m, r"cairn: uivm running", 0, 400, r"cairn: uivm failed[^\r\n]*")
         text = m.console.text()
         check(text.find("opened with the TPM PIN") < text.find("cairn: uivm running"),
               "the UIVM came up before the PIN was answered")

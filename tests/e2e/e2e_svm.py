@@ -25,7 +25,7 @@ import time
 
 from harness import Machine, Skip, TestFailure
 from e2e_iso import BOOT_TIMEOUT, READY, check
-from e2e_vmd import guest_archive, journal, vm_json, wait_vm
+from e2e_vmd import guest_archive, journal, seen, vm_json, wait_seen, wait_vm
 
 ORDER = 42
 NDVM_LEASE = r"cairn: ndvm lease (\d+\.\d+\.\d+\.\d+)"
@@ -177,26 +177,6 @@ def uplink_pings(pcap):
         if ip[9] == 1 and ip[16:20] == gw and len(ip) > ihl and ip[ihl] == 8:
             sources.append(".".join(str(b) for b in ip[12:16]))
     return sources
-
-
-def seen(m, pattern):
-    """Every match of pattern on the serial console since the boot began (status
-    lines arrive between the shell's commands, so they are counted, not waited
-    for in the shell's stream)."""
-    return re.findall(pattern, m.console.text())
-
-
-def wait_seen(m, pattern, count, timeout, fail=None):
-    """Wait until pattern has been seen more than count times; the last match."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = seen(m, pattern)
-        if len(found) > count:
-            return found[-1]
-        if fail and seen(m, fail):
-            raise TestFailure(f"waiting for /{pattern}/: {seen(m, fail)[-1]}")
-        time.sleep(1)
-    raise TestFailure(f"/{pattern}/ did not appear (again) within {timeout}s")
 
 
 LEASE_TIMEOUT = 600

@@ -123,6 +123,26 @@ def build_guest(t):
     return guest_archive(t, "testvm", INIT_C)
 
 
+def seen(m, pattern):
+    """Every match of pattern on the serial console since the boot began (status
+    lines arrive between the shell's commands, so they are counted, not waited
+    for in the shell's stream)."""
+    return re.findall(pattern, m.console.text())
+
+
+def wait_seen(m, pattern, count, timeout, fail=None):
+    """Wait until pattern has been seen more than count times; the last match."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = seen(m, pattern)
+        if len(found) > count:
+            return found[-1]
+        if fail and seen(m, fail):
+            raise TestFailure(f"waiting for /{pattern}/: {seen(m, fail)[-1]}")
+        time.sleep(1)
+    raise TestFailure(f"/{pattern}/ did not appear (again) within {timeout}s")
+
+
 def vm_json(m, name):
     out = m.shell(f"cairnctl --json show {name} 2>&1")
     try:

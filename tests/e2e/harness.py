@@ -617,6 +617,10 @@ def timeline(*machines):
     return ''.join(out)
 
 
+# The SMBIOS OEM string that keeps the test ISO's service VMs from starting at
+# boot (Machine(autostart=False), the default); iso/test-variant/cairn-test-shell.sh.
+NO_AUTOSTART_OEM_STRING = 'cairn.test.autostart=off'
+
 # QEMU's CPU for every boot (docs/testing.md).  SMAP off: with it, PV dom0
 # crashes under TCG (QEMU-NOTES).  XSAVE and AVX off: with them, on QEMU 7.2's
 # TCG, processes in PV dom0 crashed now and then (PID 1 and its children at
@@ -626,10 +630,6 @@ def timeline(*machines):
 # them Linux clears and copies pages with `rep stosb`/`rep movsb`, which TCG runs
 # one byte per iteration; dom0's kernel spent most of its boot in clear_page_erms
 # (docs/testing.md, "Boot time under TCG").
-# The SMBIOS OEM string that keeps the test ISO's service VMs from starting at
-# boot (Machine(autostart=False), the default); iso/test-variant/cairn-test-shell.sh.
-NO_AUTOSTART_OEM_STRING = 'cairn.test.autostart=off'
-
 DEFAULT_CPU = 'max,-smap,-xsave,-xsaveopt,-xsavec,-xsaves,-avx,-avx2,-fma,-f16c,-erms,-fsrm'
 
 

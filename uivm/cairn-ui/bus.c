@@ -52,16 +52,19 @@ static int connect_bus(cbus *b);
 static void schedule_reconnect(cbus *b);
 static void service_request(service *s);
 
+/* Doubling from min, capped at max. */
+static uint64_t backoff_double(uint64_t prev, uint64_t min, uint64_t max) {
+        if (prev < min)
+                return min;
+        return prev * 2 > max ? max : prev * 2;
+}
+
 uint64_t cbus_backoff_denied_next(uint64_t prev) {
-        if (prev < DENIED_MIN_USEC)
-                return DENIED_MIN_USEC;
-        return prev * 2 > DENIED_MAX_USEC ? DENIED_MAX_USEC : prev * 2;
+        return backoff_double(prev, DENIED_MIN_USEC, DENIED_MAX_USEC);
 }
 
 uint64_t cbus_backoff_next(uint64_t prev) {
-        if (prev < BACKOFF_MIN_USEC)
-                return BACKOFF_MIN_USEC;
-        return prev * 2 > BACKOFF_MAX_USEC ? BACKOFF_MAX_USEC : prev * 2;
+        return backoff_double(prev, BACKOFF_MIN_USEC, BACKOFF_MAX_USEC);
 }
 
 static void changed(cbus *b) {
