@@ -965,10 +965,10 @@ def e2e_console_uivm_home(t):
         while True:
             restarted = len(seen(m, r"cairn: uivm running")) > runs
             gone = m.screendump("ui-destroyed.png")
-            seen = ui_screen(gone, fb_w, fb_h)
-            print(f"{gone} after xl destroy: {seen}")
+            shown = ui_screen(gone, fb_w, fb_h)
+            print(f"{gone} after xl destroy: {shown}")
             # consoled's own backdrop: no card, no state dot, nothing of the UI.
-            if seen["widest"] == 0 and seen["running"] == 0:
+            if shown["widest"] == 0 and shown["running"] == 0:
                 break
             check(not restarted, f"the destroyed UIVM's picture stayed on the screen until the new one ran ({gone})")
             time.sleep(0.5)
