@@ -18,6 +18,11 @@
 #define DRIVER "org.freedesktop.DBus"
 #define ACCESS_DENIED "org.freedesktop.DBus.Error.AccessDenied"
 #define LIMITS_EXCEEDED "org.freedesktop.DBus.Error.LimitsExceeded"
+#define SERVICE_UNKNOWN "org.freedesktop.DBus.Error.ServiceUnknown"
+#define NO_REPLY "org.freedesktop.DBus.Error.NoReply"
+/* Retry delays for dom0's connection to a guest's own bus (via= rules). */
+#define REMOTE_RETRY_MIN_USEC (1000ULL * 1000ULL)
+#define REMOTE_RETRY_MAX_USEC (30ULL * 1000ULL * 1000ULL)
 
 static inline bool streq_ptr(const char *a, const char *b) {
         return a && b ? strcmp(a, b) == 0 : a == b;
@@ -28,6 +33,7 @@ typedef struct Conn Conn;
 
 typedef struct PendingCall {
         Conn *conn;
+        Conn *target; /* the outbound connection the call went to; NULL: dom0's bus */
         sd_bus_message *call;
         sd_bus_slot *slot;
         struct PendingCall *next, *prev;
@@ -39,7 +45,10 @@ struct Conn {
         uint32_t id;
         char *domain;
         int fd;
+        /* An sd-bus server on the socketpair for a guest's connection; for an
+         * outbound connection (dom0 to the guest's own bus), an sd-bus client. */
         sd_bus *server;
+        bool outbound;
         sd_event_source *io;
         sd_event_source *defer;
         RpcDbusStream stream;
@@ -53,11 +62,21 @@ struct Conn {
         Conn *all_next, *all_prev; /* every connection, closing or not, for rpc_dom0_free() */
 };
 
+typedef struct SignalMatch SignalMatch;
+
 struct Dom0Link {
         RpcDom0 *dom0;
         RpcLink *link;
         char *domain;
         Conn *conns[RPC_CONNS_PER_LINK_MAX];
+        /* dom0's connection to this domain's own bus, while rules name it in via= */
+        Conn *remote;
+        SignalMatch *remote_matches;
+        size_t n_remote_matches;
+        sd_event_source *remote_retry;
+        uint64_t remote_delay;
+        uint32_t next_remote_id;
+        bool remote_warned;
         sd_event_source *defer;
         /* denial log rate limit: RPC_DENY_LOG_BURST lines per RPC_DENY_LOG_INTERVAL_SEC */
         time_t deny_window;
@@ -65,12 +84,13 @@ struct Dom0Link {
         Dom0Link *next, *prev;
 };
 
-typedef struct SignalMatch {
+struct SignalMatch {
         RpcDom0 *dom0;
+        char *via; /* the domain whose bus it is on; NULL: dom0's bus */
         char *sender;
         char *interface;
         sd_bus_slot *slot;
-} SignalMatch;
+};
 
 struct RpcDom0 {
         sd_event *event;
@@ -87,6 +107,10 @@ struct RpcDom0 {
 };
 
 static void conn_drop(Conn *c, bool notify_peer);
+static void remote_lost(Dom0Link *dl, Conn *c);
+static void remote_fail_pending(Conn *remote, bool reply);
+static void remote_forget(Dom0Link *dl);
+static void link_sync_remote(Dom0Link *dl);
 
 /* ---- connections ---------------------------------------------------------------------------- */
 
@@ -140,6 +164,8 @@ static void conn_drop(Conn *c, bool notify_peer) {
         if (c->closing)
                 return;
         c->closing = true;
+        if (c->dl && c->outbound)
+                remote_lost(c->dl, c);
         if (c->dl) {
                 for (size_t i = 0; i < RPC_CONNS_PER_LINK_MAX; i++)
                         if (c->dl->conns[i] == c)
@@ -370,16 +396,19 @@ static int forward_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
         return 0;
 }
 
-static int forward_call(Conn *c, sd_bus_message *m, const char *destination, const char *path,
+/* Forwards a call to dom0's bus (target NULL) or over an outbound connection to
+ * a guest's own bus. */
+static int forward_call(Conn *c, Conn *target, sd_bus_message *m, const char *destination, const char *path,
                         const char *interface, const char *member) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *fwd = NULL;
+        sd_bus *bus = target ? target->server : c->dom0->bus;
         PendingCall *pc;
         int r;
 
         if (c->n_pending >= RPC_PENDING_PER_CONN_MAX)
                 return reply_error(c, m, LIMITS_EXCEEDED, "Too many calls in flight");
 
-        r = sd_bus_message_new_method_call(c->dom0->bus, &fwd, destination, path, interface, member);
+        r = sd_bus_message_new_method_call(bus, &fwd, destination, path, interface, member);
         if (r >= 0)
                 r = sd_bus_message_rewind(m, true);
         if (r >= 0)
@@ -393,7 +422,7 @@ static int forward_call(Conn *c, sd_bus_message *m, const char *destination, con
         if (!sd_bus_message_get_expect_reply(m)) {
                 r = sd_bus_message_set_expect_reply(fwd, false);
                 if (r >= 0)
-                        r = sd_bus_send(c->dom0->bus, fwd, NULL);
+                        r = sd_bus_send(bus, fwd, NULL);
                 return r;
         }
 
@@ -401,8 +430,9 @@ static int forward_call(Conn *c, sd_bus_message *m, const char *destination, con
         if (!pc)
                 return -ENOMEM;
         pc->conn = c;
+        pc->target = target;
         pc->call = sd_bus_message_ref(m);
-        r = sd_bus_call_async(c->dom0->bus, &pc->slot, fwd, forward_reply, pc, 0);
+        r = sd_bus_call_async(bus, &pc->slot, fwd, forward_reply, pc, 0);
         if (r < 0) {
                 sd_bus_message_unref(pc->call);
                 free(pc);
@@ -437,9 +467,18 @@ static bool deny_log_allowed(Dom0Link *dl) {
         return false;
 }
 
+static Dom0Link *dom0_find_link(RpcDom0 *d, const char *domain) {
+        for (Dom0Link *dl = d->links; dl; dl = dl->next)
+                if (!rpc_link_is_dead(dl->link) && dl->remote && strcmp(dl->domain, domain) == 0)
+                        return dl;
+        return NULL;
+}
+
 static int conn_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Conn *c = userdata;
         const char *destination, *path, *interface, *member;
+        const RpcRule *rule;
+        Conn *target = NULL;
         uint64_t queued = 0;
         uint8_t type;
         int r;
@@ -484,7 +523,8 @@ static int conn_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
                 return 1;
         }
 
-        if (!rpc_rules_match_call(c->dom0->rules, c->domain, destination, path, interface, member)) {
+        rule = rpc_rules_match_call(c->dom0->rules, c->domain, destination, path, interface, member);
+        if (!rule) {
                 if (deny_log_allowed(c->dl))
                         log_warning("Denied call from domain %s: destination=%s path=%s interface=%s member=%s",
                                     c->domain, destination ?: "(none)", path ?: "(none)", interface ?: "(none)",
@@ -492,14 +532,36 @@ static int conn_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
                 (void) reply_error(c, m, ACCESS_DENIED, "Denied by cairn-rpc-proxy rules");
                 return 1;
         }
-        log_debug("Domain %s: forwarding %s %s %s.%s", c->domain, destination, path, interface ?: "", member);
-        r = forward_call(c, m, destination, path, interface, member);
+        if (rule->via) {
+                Dom0Link *via = dom0_find_link(c->dom0, rule->via);
+
+                if (!via || !via->remote) {
+                        _cleanup_free_ char *text = NULL;
+
+                        log_debug("Domain %s: %s.%s needs the bus of domain %s, which is not connected.",
+                                  c->domain, interface ?: "", member, rule->via);
+                        if (asprintf(&text, "The %s domain is not connected to dom0 now", rule->via) < 0)
+                                text = NULL;
+                        (void) reply_error(c, m, SERVICE_UNKNOWN, text ?: "Not connected");
+                        return 1;
+                }
+                target = via->remote;
+        }
+        log_debug("Domain %s: forwarding %s %s %s.%s%s%s", c->domain, destination, path, interface ?: "", member,
+                  rule->via ? " via " : "", rule->via ?: "");
+        r = forward_call(c, target, m, destination, path, interface, member);
         if (r < 0)
                 log_warning_errno(r, "Domain %s connection %u: %m", c->domain, c->id);
         return 1;
 }
 
-static int conn_new(Dom0Link *dl, uint32_t id, Conn **ret) {
+static int remote_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
+
+/* A connection on link dl: for a guest's connection (outbound false) an sd-bus
+ * server, for dom0's own connection to the guest's bus (outbound true) an
+ * sd-bus client, on one end of a socketpair whose other end carries the bytes
+ * to and from the link. */
+static int conn_new(Dom0Link *dl, uint32_t id, bool outbound, Conn **ret) {
         RpcDom0 *d = dl->dom0;
         Conn *c;
         int fds[2], r;
@@ -517,8 +579,12 @@ static int conn_new(Dom0Link *dl, uint32_t id, Conn **ret) {
         c->dl = dl;
         c->id = id;
         c->fd = fds[0];
+        c->outbound = outbound;
         c->domain = strdup(dl->domain);
-        rpc_dbus_stream_init(&c->stream);
+        if (outbound)
+                rpc_dbus_stream_init_server(&c->stream);
+        else
+                rpc_dbus_stream_init(&c->stream);
         if (!c->domain) {
                 close(fds[1]);
                 r = -ENOMEM;
@@ -535,15 +601,26 @@ static int conn_new(Dom0Link *dl, uint32_t id, Conn **ret) {
                 close(fds[1]);
                 goto fail;
         }
-        r = sd_id128_randomize(&server_id);
-        if (r >= 0)
-                r = sd_bus_set_server(c->server, 1, server_id);
-        if (r >= 0)
-                r = sd_bus_set_anonymous(c->server, 1);
-        if (r >= 0)
-                r = sd_bus_negotiate_fds(c->server, 0);
-        if (r >= 0)
-                r = sd_bus_add_filter(c->server, NULL, conn_filter, c);
+        if (outbound) {
+                /* dbus-daemon in the guest authenticates us as its guest end (EXTERNAL). */
+                r = sd_bus_set_bus_client(c->server, 1);
+                if (r >= 0)
+                        r = sd_bus_set_connected_signal(c->server, 1);
+                if (r >= 0)
+                        r = sd_bus_negotiate_fds(c->server, 0);
+                if (r >= 0)
+                        r = sd_bus_add_filter(c->server, NULL, remote_filter, c);
+        } else {
+                r = sd_id128_randomize(&server_id);
+                if (r >= 0)
+                        r = sd_bus_set_server(c->server, 1, server_id);
+                if (r >= 0)
+                        r = sd_bus_set_anonymous(c->server, 1);
+                if (r >= 0)
+                        r = sd_bus_negotiate_fds(c->server, 0);
+                if (r >= 0)
+                        r = sd_bus_add_filter(c->server, NULL, conn_filter, c);
+        }
         if (r >= 0)
                 r = sd_bus_attach_event(c->server, d->event, SD_EVENT_PRIORITY_NORMAL);
         if (r >= 0)
@@ -590,9 +667,13 @@ static void link_on_frame(RpcLink *link, const RpcFrameHeader *h, const uint8_t 
         case RPC_FRAME_OPEN: {
                 Conn **free_slot = NULL;
 
-                if (slot) {
-                        log_warning("Domain %s: OPEN for connection %u, which is open; dropping the link.",
-                                    dl->domain, h->conn);
+                if (slot || (h->conn & RPC_CONN_DOM0)) {
+                        if (slot)
+                                log_warning("Domain %s: OPEN for connection %u, which is open; dropping the link.",
+                                            dl->domain, h->conn);
+                        else
+                                log_warning("Domain %s: OPEN for connection %#x, an id only dom0 may open; "
+                                            "dropping the link.", dl->domain, h->conn);
                         rpc_link_abort(link, -EBADMSG);
                         return;
                 }
@@ -605,7 +686,7 @@ static void link_on_frame(RpcLink *link, const RpcFrameHeader *h, const uint8_t 
                         (void) rpc_link_send(link, RPC_FRAME_CLOSE, h->conn, NULL, 0);
                         return;
                 }
-                r = conn_new(dl, h->conn, free_slot);
+                r = conn_new(dl, h->conn, false, free_slot);
                 if (r < 0) {
                         log_error_errno(r, "Domain %s: cannot set up connection %u: %m", dl->domain, h->conn);
                         (void) rpc_link_send(link, RPC_FRAME_CLOSE, h->conn, NULL, 0);
@@ -633,7 +714,10 @@ static void link_on_frame(RpcLink *link, const RpcFrameHeader *h, const uint8_t 
                 return;
         case RPC_FRAME_CLOSE:
                 if (slot) {
-                        log_debug("Domain %s: connection %u closed by the guest.", dl->domain, h->conn);
+                        if ((*slot)->outbound)
+                                log_info("Domain %s: its bus closed dom0's connection %#x.", dl->domain, h->conn);
+                        else
+                                log_debug("Domain %s: connection %u closed by the guest.", dl->domain, h->conn);
                         conn_drop(*slot, false);
                 }
                 return;
@@ -643,6 +727,13 @@ static void link_on_frame(RpcLink *link, const RpcFrameHeader *h, const uint8_t 
 /* From the event loop (now = false) connections are dropped and freed later;
  * from rpc_dom0_free() (now = true) they are freed at once. */
 static void dom0_link_free(Dom0Link *dl, bool now) {
+        if (dl->remote) {
+                if (now) {
+                        remote_fail_pending(dl->remote, false);
+                        remote_forget(dl);
+                } else
+                        conn_drop(dl->remote, false);
+        }
         for (size_t i = 0; i < RPC_CONNS_PER_LINK_MAX; i++)
                 if (dl->conns[i]) {
                         if (now)
@@ -650,6 +741,7 @@ static void dom0_link_free(Dom0Link *dl, bool now) {
                         else
                                 conn_drop(dl->conns[i], false);
                 }
+        sd_event_source_disable_unref(dl->remote_retry);
         sd_event_source_disable_unref(dl->defer);
         rpc_link_free(dl->link);
         free(dl->domain);
@@ -715,12 +807,178 @@ int rpc_dom0_add_link(RpcDom0 *d, RpcLink *link, const char *domain) {
                 dl->next->prev = dl;
         d->links = dl;
         log_info("Domain %s: link %s up.", domain, rpc_link_name(link));
+        link_sync_remote(dl);
         return 0;
 }
 
 void rpc_dom0_set_link_closed(RpcDom0 *d, RpcDom0LinkClosed cb, void *userdata) {
         d->link_closed = cb;
         d->link_closed_userdata = userdata;
+}
+
+/* ---- dom0's connections to guests' own buses (rules with via=) ------------------------------ */
+
+static int subscribe(RpcDom0 *d, sd_bus *bus, const char *via, SignalMatch **ret, size_t *ret_n);
+static void matches_free(SignalMatch *matches, size_t n);
+
+/* Fails every call in flight to the outbound connection remote (the guest's bus
+ * went away), answering the callers when reply is set. */
+static void remote_fail_pending(Conn *remote, bool reply) {
+        RpcDom0 *d = remote->dom0;
+
+        for (Conn *c = d->conns; c; c = c->all_next) {
+                PendingCall *pc = c->pending;
+
+                while (pc) {
+                        PendingCall *next = pc->next;
+
+                        if (pc->target == remote) {
+                                if (reply && !c->closing)
+                                        (void) reply_error(c, pc->call, NO_REPLY,
+                                                           "The domain that serves this call went away");
+                                pending_free(pc);
+                        }
+                        pc = next;
+                }
+        }
+}
+
+/* Forgets the outbound connection: its signal matches and the link's pointer to it. */
+static void remote_forget(Dom0Link *dl) {
+        matches_free(dl->remote_matches, dl->n_remote_matches);
+        dl->remote_matches = NULL;
+        dl->n_remote_matches = 0;
+        dl->remote = NULL;
+}
+
+static int remote_retry(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void remote_schedule(Dom0Link *dl) {
+        int r;
+
+        if (rpc_link_is_dead(dl->link) || !rpc_rules_has_via(dl->dom0->rules, dl->domain))
+                return;
+        dl->remote_delay = dl->remote_delay ? MIN(dl->remote_delay * 2, REMOTE_RETRY_MAX_USEC)
+                                            : REMOTE_RETRY_MIN_USEC;
+        dl->remote_retry = sd_event_source_disable_unref(dl->remote_retry);
+        r = sd_event_add_time_relative(dl->dom0->event, &dl->remote_retry, CLOCK_MONOTONIC, dl->remote_delay, 0,
+                                       remote_retry, dl);
+        if (r < 0)
+                log_error_errno(r, "Domain %s: cannot schedule a new connection to its bus: %m", dl->domain);
+}
+
+/* Called from conn_drop() for the outbound connection c. */
+static void remote_lost(Dom0Link *dl, Conn *c) {
+        if (dl->remote != c)
+                return;
+        remote_fail_pending(c, true);
+        remote_forget(dl);
+        if (rpc_link_is_dead(dl->link))
+                return;
+        if (!dl->remote_warned)
+                log_warning("Domain %s: dom0's connection to its bus closed; trying again.", dl->domain);
+        dl->remote_warned = true;
+        remote_schedule(dl);
+}
+
+static void remote_open(Dom0Link *dl) {
+        Conn **free_slot = NULL;
+        uint32_t id;
+        int r;
+
+        for (size_t i = 0; i < RPC_CONNS_PER_LINK_MAX && !free_slot; i++)
+                if (!dl->conns[i])
+                        free_slot = &dl->conns[i];
+        if (!free_slot) {
+                log_warning("Domain %s: no room for dom0's connection to its bus; trying again later.", dl->domain);
+                remote_schedule(dl);
+                return;
+        }
+        id = RPC_CONN_DOM0 | (++dl->next_remote_id & ~RPC_CONN_DOM0);
+        r = conn_new(dl, id, true, free_slot);
+        if (r >= 0)
+                r = subscribe(dl->dom0, (*free_slot)->server, dl->domain, &dl->remote_matches,
+                              &dl->n_remote_matches);
+        if (r >= 0)
+                r = rpc_link_send(dl->link, RPC_FRAME_OPEN, id, NULL, 0);
+        if (r < 0) {
+                log_error_errno(r, "Domain %s: cannot open a connection to its bus: %m", dl->domain);
+                if (*free_slot) {
+                        Conn *c = *free_slot;
+
+                        matches_free(dl->remote_matches, dl->n_remote_matches);
+                        dl->remote_matches = NULL;
+                        dl->n_remote_matches = 0;
+                        *free_slot = NULL;
+                        conn_free(c);
+                }
+                remote_schedule(dl);
+                return;
+        }
+        dl->remote = *free_slot;
+        log_debug("Domain %s: opening dom0's connection %#x to its bus.", dl->domain, id);
+}
+
+static int remote_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Dom0Link *dl = userdata;
+
+        dl->remote_retry = sd_event_source_disable_unref(dl->remote_retry);
+        if (!dl->remote && !rpc_link_is_dead(dl->link) && rpc_rules_has_via(dl->dom0->rules, dl->domain))
+                remote_open(dl);
+        return 0;
+}
+
+static int remote_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Conn *c = userdata;
+
+        if (c->closing)
+                return 0;
+        if (sd_bus_message_is_signal(m, "org.freedesktop.DBus.Local", "Connected")) {
+                log_info("Domain %s: dom0 is connected to its bus.", c->domain);
+                if (c->dl) {
+                        c->dl->remote_delay = 0;
+                        c->dl->remote_warned = false;
+                }
+                return 0;
+        }
+        if (sd_bus_message_is_signal(m, "org.freedesktop.DBus.Local", "Disconnected")) {
+                log_debug("Domain %s: dom0's connection %#x to its bus ended.", c->domain, c->id);
+                conn_drop(c, true);
+                return 1;
+        }
+        return 0; /* replies and matched signals go on to their callbacks */
+}
+
+/* Opens, re-subscribes or closes dom0's connection to the link's domain's bus, as
+ * the rules now say. */
+static void link_sync_remote(Dom0Link *dl) {
+        bool want = rpc_rules_has_via(dl->dom0->rules, dl->domain);
+
+        if (rpc_link_is_dead(dl->link))
+                return;
+        if (!want) {
+                dl->remote_retry = sd_event_source_disable_unref(dl->remote_retry);
+                if (dl->remote)
+                        conn_drop(dl->remote, true);
+                return;
+        }
+        if (!dl->remote) {
+                if (!dl->remote_retry)
+                        remote_open(dl);
+                return;
+        }
+        SignalMatch *matches = NULL;
+        size_t n = 0;
+        int r = subscribe(dl->dom0, dl->remote->server, dl->domain, &matches, &n);
+
+        if (r < 0) {
+                log_error_errno(r, "Domain %s: cannot subscribe to the new rules' signals on its bus: %m",
+                                dl->domain);
+                return;
+        }
+        matches_free(dl->remote_matches, dl->n_remote_matches);
+        dl->remote_matches = matches;
+        dl->n_remote_matches = n;
 }
 
 /* ---- signals -------------------------------------------------------------------------------- */
@@ -759,12 +1017,12 @@ static int signal_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         if (sd_bus_message_get_destination(m))
                 return 0; /* unicast: not ours to pass on */
         for (Dom0Link *dl = d->links; dl; dl = dl->next) {
-                if (!rpc_rules_match_signal(d->rules, dl->domain, sm->sender, path, interface, member))
+                if (!rpc_rules_match_signal(d->rules, dl->domain, sm->via, sm->sender, path, interface, member))
                         continue;
                 for (size_t i = 0; i < RPC_CONNS_PER_LINK_MAX; i++) {
                         Conn *c = dl->conns[i];
 
-                        if (c && !c->closing && c->n_matches > 0)
+                        if (c && !c->closing && !c->outbound && c->n_matches > 0)
                                 forward_signal_to(c, m, sm->sender, path, interface, member);
                 }
         }
@@ -778,22 +1036,25 @@ static int match_installed(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         const sd_bus_error *e = sd_bus_message_get_error(m);
 
         if (e)
-                log_error("Failed to subscribe to signals of %s on %s: %s", sm->interface, sm->sender,
-                          e->message ?: e->name);
+                log_error("Failed to subscribe to signals of %s on %s%s%s: %s", sm->interface, sm->sender,
+                          sm->via ? " on the bus of domain " : "", sm->via ?: "", e->message ?: e->name);
         return 1;
 }
 
 static void matches_free(SignalMatch *matches, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 sd_bus_slot_unref(matches[i].slot);
+                free(matches[i].via);
                 free(matches[i].sender);
                 free(matches[i].interface);
         }
         free(matches);
 }
 
-/* One match on dom0's bus per (sender, interface) that some signal rule names. */
-static int dom0_subscribe(RpcDom0 *d, const RpcRules *rules, SignalMatch **ret, size_t *ret_n) {
+/* One match on bus per (sender, interface) that some signal rule with this via
+ * names (via NULL: dom0's own bus). */
+static int subscribe_rules(RpcDom0 *d, const RpcRules *rules, sd_bus *bus, const char *via, SignalMatch **ret,
+                           size_t *ret_n) {
         SignalMatch *matches;
         size_t n = 0, n_signal_rules = 0;
         int r;
@@ -811,7 +1072,7 @@ static int dom0_subscribe(RpcDom0 *d, const RpcRules *rules, SignalMatch **ret, 
                 _cleanup_free_ char *match = NULL;
                 bool dup = false;
 
-                if (rule->kind != RPC_RULE_SIGNAL)
+                if (rule->kind != RPC_RULE_SIGNAL || !streq_ptr(rule->via, via))
                         continue;
                 for (size_t j = 0; j < n && !dup; j++)
                         dup = streq_ptr(matches[j].sender, rule->peer) && streq_ptr(matches[j].interface, rule->interface);
@@ -820,16 +1081,17 @@ static int dom0_subscribe(RpcDom0 *d, const RpcRules *rules, SignalMatch **ret, 
                 assert(n < n_signal_rules);
                 matches[n] = (SignalMatch) {
                         .dom0 = d,
+                        .via = via ? strdup(via) : NULL,
                         .sender = strdup(rule->peer),
                         .interface = strdup(rule->interface),
                 };
                 n++;
-                if (!matches[n - 1].sender || !matches[n - 1].interface ||
+                if (!matches[n - 1].sender || !matches[n - 1].interface || (via && !matches[n - 1].via) ||
                     asprintf(&match, "type='signal',sender='%s',interface='%s'", rule->peer, rule->interface) < 0) {
                         r = -ENOMEM;
                         goto fail;
                 }
-                r = sd_bus_add_match_async(d->bus, &matches[n - 1].slot, match, signal_cb, match_installed,
+                r = sd_bus_add_match_async(bus, &matches[n - 1].slot, match, signal_cb, match_installed,
                                            &matches[n - 1]);
                 if (r < 0) {
                         log_error_errno(r, "Failed to subscribe to %s: %m", match);
@@ -844,6 +1106,10 @@ fail:
         return r;
 }
 
+static int subscribe(RpcDom0 *d, sd_bus *bus, const char *via, SignalMatch **ret, size_t *ret_n) {
+        return subscribe_rules(d, d->rules, bus, via, ret, ret_n);
+}
+
 /* ---- the whole ------------------------------------------------------------------------------ */
 
 static int dom0_set_rules(RpcDom0 *d, RpcRules *rules) {
@@ -851,7 +1117,7 @@ static int dom0_set_rules(RpcDom0 *d, RpcRules *rules) {
         size_t n = 0;
         int r;
 
-        r = dom0_subscribe(d, rules, &matches, &n);
+        r = subscribe_rules(d, rules, d->bus, NULL, &matches, &n);
         if (r < 0)
                 return r;
         matches_free(d->matches, d->n_matches);
@@ -859,6 +1125,8 @@ static int dom0_set_rules(RpcDom0 *d, RpcRules *rules) {
         d->n_matches = n;
         rpc_rules_free(d->rules);
         d->rules = rules;
+        for (Dom0Link *dl = d->links; dl; dl = dl->next)
+                link_sync_remote(dl);
         return 0;
 }
 

@@ -117,7 +117,12 @@ void rpc_dbus_stream_init(RpcDbusStream *s) {
         *s = (RpcDbusStream) { .phase = RPC_DBUS_NUL };
 }
 
-/* A whole SASL line (without CR LF).  Returns 1 on BEGIN. */
+void rpc_dbus_stream_init_server(RpcDbusStream *s) {
+        *s = (RpcDbusStream) { .phase = RPC_DBUS_AUTH, .server = true };
+}
+
+/* A whole SASL line (without CR LF).  Returns 1 on the last line before messages:
+ * the client's BEGIN, or the server's OK. */
 static int auth_line(RpcDbusStream *s, const char **ret_reason) {
         for (size_t i = 0; i < s->line_len; i++) {
                 unsigned char c = (unsigned char) s->line[i];
@@ -127,6 +132,8 @@ static int auth_line(RpcDbusStream *s, const char **ret_reason) {
                         return -EBADMSG;
                 }
         }
+        if (s->server)
+                return s->line_len >= 3 && memcmp(s->line, "OK ", 3) == 0;
         return s->line_len == 5 && memcmp(s->line, "BEGIN", 5) == 0;
 }
 

@@ -16,6 +16,9 @@
 #include <stdint.h>
 
 #define RPC_FRAME_HEADER_SIZE 12u
+/* Connection ids with this bit set are opened by dom0 towards a guest's own bus
+ * (rules with via=); the others by the guest end, towards dom0. */
+#define RPC_CONN_DOM0 0x80000000u
 #define RPC_FRAME_PAYLOAD_MAX (64u * 1024u)
 /* Largest D-Bus message (header + body) a guest may send through the proxy. */
 #define RPC_MESSAGE_MAX (1024u * 1024u)
@@ -58,8 +61,9 @@ void rpc_frame_decoder_init(RpcFrameDecoder *d);
 int rpc_frame_decoder_feed(RpcFrameDecoder *d, const uint8_t *data, size_t size, size_t *ret_consumed,
                            RpcFrameHeader *ret_header, const uint8_t **ret_payload);
 
-/* Follows one client-to-server D-Bus stream: the SASL lines up to BEGIN, then
- * message boundaries from each fixed header.  It does not parse messages (sd-bus
+/* Follows one client-to-server D-Bus stream (or, in server mode, the bus's side
+ * of it): the SASL lines up to BEGIN (or OK), then message boundaries from each
+ * fixed header.  It does not parse messages (sd-bus
  * does); it only refuses what no honest client sends. */
 typedef enum RpcDbusPhase {
         RPC_DBUS_NUL,
@@ -70,6 +74,7 @@ typedef enum RpcDbusPhase {
 
 typedef struct RpcDbusStream {
         RpcDbusPhase phase;
+        bool server;    /* follows a bus's replies to a client (no NUL; messages after "OK ...") */
         size_t auth_bytes;
         char line[RPC_AUTH_LINE_MAX];
         size_t line_len;
@@ -79,7 +84,11 @@ typedef struct RpcDbusStream {
         uint64_t messages;
 } RpcDbusStream;
 
+/* Follows a client's bytes towards a bus. */
 void rpc_dbus_stream_init(RpcDbusStream *s);
+/* Follows a bus's bytes towards a client that negotiated no fds: SASL lines up
+ * to the server's "OK GUID", then messages. */
+void rpc_dbus_stream_init_server(RpcDbusStream *s);
 /* 0 when the bytes are acceptable; -EBADMSG (malformed) or -EMSGSIZE (over a
  * limit) otherwise, with a static description in *ret_reason. */
 int rpc_dbus_stream_feed(RpcDbusStream *s, const uint8_t *data, size_t size, const char **ret_reason);

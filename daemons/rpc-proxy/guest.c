@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "guest.h"
@@ -24,6 +26,7 @@ struct RpcGuest {
         RpcLink *link;
         int listen_fd;
         sd_event_source *listen_io;
+        char *export_path; /* this domain's own bus, for dom0's connections (via= rules); NULL: none */
         Client *clients[RPC_GUEST_CLIENTS_MAX];
         uint32_t next_id;
 };
@@ -124,11 +127,42 @@ static int client_io(sd_event_source *s, int fd, uint32_t revents, void *userdat
         return 0;
 }
 
-static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        RpcGuest *g = userdata;
+/* Takes fd: a connected, non-blocking stream socket. */
+static int client_add(RpcGuest *g, int fd, uint32_t id) {
         Client **slot = NULL;
         Client *c;
-        int cfd, r;
+        int r;
+
+        for (size_t i = 0; i < RPC_GUEST_CLIENTS_MAX && !slot; i++)
+                if (!g->clients[i])
+                        slot = &g->clients[i];
+        if (!slot) {
+                log_warning("More than %u connections, refusing one.", RPC_GUEST_CLIENTS_MAX);
+                close(fd);
+                return -EMFILE;
+        }
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+                close(fd);
+                return -ENOMEM;
+        }
+        c->guest = g;
+        c->fd = fd;
+        c->id = id;
+        *slot = c;
+        r = sd_event_add_io(g->event, &c->io, fd, EPOLLIN, client_io, c);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to watch a connection: %m");
+                client_free(c);
+                return r;
+        }
+        return 0;
+}
+
+static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        RpcGuest *g = userdata;
+        uint32_t id;
+        int cfd;
 
         cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0) {
@@ -136,32 +170,60 @@ static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *userdat
                         log_warning_errno(negative_errno(), "Failed to accept a client: %m");
                 return 0;
         }
-        for (size_t i = 0; i < RPC_GUEST_CLIENTS_MAX && !slot; i++)
-                if (!g->clients[i])
-                        slot = &g->clients[i];
-        if (!slot) {
-                log_warning("More than %u clients, refusing one.", RPC_GUEST_CLIENTS_MAX);
-                close(cfd);
+        /* Our ids never have RPC_CONN_DOM0 set, and 0 is not used. */
+        g->next_id = (g->next_id + 1) & ~RPC_CONN_DOM0;
+        if (g->next_id == 0)
+                g->next_id = 1;
+        id = g->next_id;
+        if (client_add(g, cfd, id) < 0)
                 return 0;
-        }
-        c = calloc(1, sizeof(*c));
-        if (!c) {
-                close(cfd);
-                return 0;
-        }
-        c->guest = g;
-        c->fd = cfd;
-        c->id = ++g->next_id;
-        *slot = c;
-        r = sd_event_add_io(g->event, &c->io, cfd, EPOLLIN, client_io, c);
-        if (r < 0) {
-                log_warning_errno(r, "Failed to watch a client: %m");
-                client_free(c);
-                return 0;
-        }
-        log_debug("Connection %u opened.", c->id);
-        (void) rpc_link_send(g->link, RPC_FRAME_OPEN, c->id, NULL, 0);
+        log_debug("Connection %u opened.", id);
+        (void) rpc_link_send(g->link, RPC_FRAME_OPEN, id, NULL, 0);
         return 0;
+}
+
+/* dom0 opens a connection to this domain's own bus (a rule with via= names this
+ * domain): the bytes go through unchanged, and this domain's dbus-daemon checks
+ * them as it checks any local client's (dom0 authenticates as this process). */
+static void export_open(RpcGuest *g, uint32_t id) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd, r;
+
+        if (!g->export_path) {
+                log_warning("dom0 opened connection %#x to this domain's bus, which is not exported "
+                            "(--export-bus); refusing it.", id);
+                (void) rpc_link_send(g->link, RPC_FRAME_CLOSE, id, NULL, 0);
+                return;
+        }
+        if (strlen(g->export_path) >= sizeof(sa.sun_path)) {
+                (void) rpc_link_send(g->link, RPC_FRAME_CLOSE, id, NULL, 0);
+                return;
+        }
+        strcpy(sa.sun_path, g->export_path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        /* A local bus socket: connect() does not block for long.  Non-blocking after. */
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                r = negative_errno();
+                close(fd);
+                goto fail;
+        }
+        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+                r = negative_errno();
+                close(fd);
+                goto fail;
+        }
+        r = client_add(g, fd, id);
+        if (r < 0)
+                goto fail;
+        log_info("dom0 connected to this domain's bus (connection %#x).", id);
+        return;
+fail:
+        log_warning_errno(r, "Cannot connect dom0's connection %#x to %s: %m", id, g->export_path);
+        (void) rpc_link_send(g->link, RPC_FRAME_CLOSE, id, NULL, 0);
 }
 
 static Client *find_client(RpcGuest *g, uint32_t id) {
@@ -177,6 +239,15 @@ static void guest_on_frame(RpcLink *link, const RpcFrameHeader *h, const uint8_t
         int r;
 
         switch (h->type) {
+        case RPC_FRAME_OPEN:
+                if (!(h->conn & RPC_CONN_DOM0) || c) {
+                        log_error("dom0 sent OPEN for connection %#x, %s; dropping the link.", h->conn,
+                                  c ? "which is open" : "an id of ours");
+                        rpc_link_abort(link, -EBADMSG);
+                        return;
+                }
+                export_open(g, h->conn);
+                return;
         case RPC_FRAME_DATA:
                 if (!c)
                         return; /* closed here; dom0 has not seen our CLOSE yet */
@@ -214,7 +285,7 @@ static void guest_on_close(RpcLink *link, int error, void *userdata) {
         (void) sd_event_exit(g->event, error < 0 ? -error : 1);
 }
 
-int rpc_guest_new(sd_event *event, RpcLink *link, int listen_fd, RpcGuest **ret) {
+int rpc_guest_new(sd_event *event, RpcLink *link, int listen_fd, const char *export_path, RpcGuest **ret) {
         _cleanup_(rpc_guest_freep) RpcGuest *g = NULL;
         int r;
 
@@ -227,6 +298,11 @@ int rpc_guest_new(sd_event *event, RpcLink *link, int listen_fd, RpcGuest **ret)
         g->event = sd_event_ref(event);
         g->link = link;
         g->listen_fd = listen_fd;
+        if (export_path) {
+                g->export_path = strdup(export_path);
+                if (!g->export_path)
+                        return -ENOMEM;
+        }
         rpc_link_set_handlers(link, guest_on_frame, guest_on_close, g);
         rpc_link_set_writable_handler(link, guest_on_writable);
         r = sd_event_add_io(event, &g->listen_io, listen_fd, EPOLLIN, listen_io, g);
@@ -247,6 +323,7 @@ RpcGuest *rpc_guest_free(RpcGuest *g) {
                 close(g->listen_fd);
         rpc_link_free(g->link);
         sd_event_unref(g->event);
+        free(g->export_path);
         free(g);
         return NULL;
 }

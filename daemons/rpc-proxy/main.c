@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cairn-rpc-proxy: D-Bus between domains over libxenvchan, checked by rules.
  *   cairn-rpc-proxy dom0 [--rules FILE] [--bus ADDRESS] [--transport vchan|unix:PATH --domain NAME]
- *   cairn-rpc-proxy guest [--listen PATH] [--transport vchan|unix:PATH]
+ *   cairn-rpc-proxy guest [--listen PATH] [--export-bus PATH] [--transport vchan|unix:PATH]
  *   cairn-rpc-proxy --check-rules FILE */
 #include <errno.h>
 #include <getopt.h>
@@ -26,11 +26,19 @@
 #define DEFAULT_RULES "/usr/share/cairn/rpc-proxy.rules"
 #define DEFAULT_LISTEN "/run/cairn/rpc/dom0.sock"
 
+#define UNIX_TRANSPORTS_MAX 8
+
 static const char *arg_rules = DEFAULT_RULES;
 static const char *arg_bus;
 static const char *arg_transport = "vchan";
-static const char *arg_domain;
+/* dom0 end: each --transport unix:PATH with the --domain that follows it */
+static struct {
+        const char *path;
+        const char *domain;
+} arg_unix[UNIX_TRANSPORTS_MAX];
+static size_t arg_n_unix;
 static const char *arg_listen = DEFAULT_LISTEN;
+static const char *arg_export_bus;
 static unsigned arg_timeout = 60;
 
 static void help(void) {
@@ -45,10 +53,13 @@ static void help(void) {
                "  --bus ADDRESS         D-Bus address to forward to (default: the system bus)\n"
                "  --transport vchan     one vchan per running domain named in the rules (default)\n"
                "  --transport unix:PATH listen on PATH instead (tests); needs --domain\n"
-               "  --domain NAME         the domain a unix transport's peers speak for\n\n"
+               "  --domain NAME         the domain the preceding unix transport's peers speak for\n"
+               "                        (pairs may repeat, one per domain)\n\n"
                "guest options:\n"
                "  --listen PATH         socket for local clients (default " DEFAULT_LISTEN ")\n"
                "                        (clients use DBUS_SYSTEM_BUS_ADDRESS=unix:path=PATH)\n"
+               "  --export-bus PATH     this domain's own bus socket: dom0 may connect to it for\n"
+               "                        rules with via=THIS-DOMAIN (default: refused)\n"
                "  --transport vchan     connect to dom0 through vchan (default)\n"
                "  --transport unix:PATH connect to a dom0 end listening on PATH (tests)\n"
                "  --timeout SEC         wait this long for dom0's end at start (default 60)\n\n"
@@ -125,11 +136,16 @@ static int setup_event(sd_event **ret) {
         return 0;
 }
 
+static void unix_servers_free(RpcUnixServer *(*servers)[UNIX_TRANSPORTS_MAX]) {
+        for (size_t i = 0; i < UNIX_TRANSPORTS_MAX; i++)
+                rpc_unix_server_free((*servers)[i]);
+}
+
 static int run_dom0(void) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(rpc_dom0_freep) RpcDom0 *dom0 = NULL;
-        _cleanup_(rpc_unix_server_freep) RpcUnixServer *unix_server = NULL;
+        _cleanup_(unix_servers_free) RpcUnixServer *unix_servers[UNIX_TRANSPORTS_MAX] = {};
         _cleanup_(rpc_vchan_server_freep) RpcVchanServer *vchan = NULL;
         Dom0Context ctx = {};
         int r;
@@ -172,10 +188,13 @@ static int run_dom0(void) {
                 return r;
         ctx.dom0 = dom0;
 
-        if (startswith(arg_transport, "unix:")) {
-                r = rpc_unix_server_new(event, dom0, arg_transport + 5, arg_domain, &unix_server);
-                if (r < 0)
-                        return r;
+        if (arg_n_unix > 0) {
+                for (size_t i = 0; i < arg_n_unix; i++) {
+                        r = rpc_unix_server_new(event, dom0, arg_unix[i].path, arg_unix[i].domain,
+                                                &unix_servers[i]);
+                        if (r < 0)
+                                return r;
+                }
         } else {
                 r = rpc_vchan_server_new(event, dom0, &vchan);
                 if (r < 0)
@@ -219,7 +238,7 @@ static int run_guest(void) {
                 rpc_link_free(link);
                 return r;
         }
-        r = rpc_guest_new(event, link, listen_fd, &guest);
+        r = rpc_guest_new(event, link, listen_fd, arg_export_bus, &guest);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the guest end: %m");
         log_info("Listening on %s.", arg_listen);
@@ -239,6 +258,7 @@ enum {
         ARG_TRANSPORT,
         ARG_DOMAIN,
         ARG_LISTEN,
+        ARG_EXPORT_BUS,
         ARG_TIMEOUT,
         ARG_CHECK_RULES,
         ARG_LOG_LEVEL,
@@ -255,6 +275,7 @@ int main(int argc, char **argv) {
                 { "transport", required_argument, NULL, ARG_TRANSPORT },
                 { "domain", required_argument, NULL, ARG_DOMAIN },
                 { "listen", required_argument, NULL, ARG_LISTEN },
+                { "export-bus", required_argument, NULL, ARG_EXPORT_BUS },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 { "check-rules", required_argument, NULL, ARG_CHECK_RULES },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
@@ -293,16 +314,30 @@ int main(int argc, char **argv) {
                                 return EXIT_FAILURE;
                         }
                         arg_transport = optarg;
+                        if (startswith(optarg, "unix:")) {
+                                if (arg_n_unix >= UNIX_TRANSPORTS_MAX) {
+                                        log_error("More than %u unix transports.", UNIX_TRANSPORTS_MAX);
+                                        return EXIT_FAILURE;
+                                }
+                                arg_unix[arg_n_unix++].path = optarg + 5;
+                        }
                         break;
                 case ARG_DOMAIN:
                         if (!vm_name_is_valid(optarg)) {
                                 log_error("Invalid domain name \"%s\" (expected [a-z0-9-]{1,32}).", optarg);
                                 return EXIT_FAILURE;
                         }
-                        arg_domain = optarg;
+                        if (arg_n_unix == 0 || arg_unix[arg_n_unix - 1].domain) {
+                                log_error("--domain %s must follow a --transport unix:PATH of its own.", optarg);
+                                return EXIT_FAILURE;
+                        }
+                        arg_unix[arg_n_unix - 1].domain = optarg;
                         break;
                 case ARG_LISTEN:
                         arg_listen = optarg;
+                        break;
+                case ARG_EXPORT_BUS:
+                        arg_export_bus = optarg;
                         break;
                 case ARG_TIMEOUT:
                         if (parse_u64(optarg, &u) < 0 || u > 86400) {
@@ -339,8 +374,13 @@ int main(int argc, char **argv) {
                 return EXIT_FAILURE;
         }
         if (strcmp(verb, "dom0") == 0) {
-                if (startswith(arg_transport, "unix:") && !arg_domain) {
-                        log_error("--transport unix:PATH on the dom0 end needs --domain NAME.");
+                for (size_t i = 0; i < arg_n_unix; i++)
+                        if (!arg_unix[i].domain) {
+                                log_error("--transport unix:PATH on the dom0 end needs --domain NAME.");
+                                return EXIT_FAILURE;
+                        }
+                if (arg_n_unix > 0 && !startswith(arg_transport, "unix:")) {
+                        log_error("--transport vchan cannot be mixed with unix transports.");
                         return EXIT_FAILURE;
                 }
                 r = run_dom0();

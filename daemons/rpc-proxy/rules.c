@@ -22,6 +22,7 @@ static void rule_done(RpcRule *r) {
                         free(*m);
         free(r->members);
         free(r->path);
+        free(r->via);
 }
 
 RpcRules *rpc_rules_free(RpcRules *rules) {
@@ -249,8 +250,20 @@ static int parse_rule(Parser *p, char **words, size_t n_words, RpcRule *rule) {
                                 if (!rule->path)
                                         return -ENOMEM;
                         }
+                } else if (strcmp(key, "via") == 0) {
+                        if (rule->via)
+                                return parse_error(p, "'%s' given twice", key);
+                        if (!vm_name_is_valid(value))
+                                return parse_error(p, "invalid domain name '%s' in via= (expected [a-z0-9-]{1,32})",
+                                                   value);
+                        if (strcmp(value, rule->domain) == 0)
+                                return parse_error(p, "via=%s names the rule's own domain", value);
+                        rule->via = strdup(value);
+                        if (!rule->via)
+                                return -ENOMEM;
                 } else
-                        return parse_error(p, "unknown key '%s' in a %s rule (expected %s, interface, member, path)",
+                        return parse_error(p,
+                                           "unknown key '%s' in a %s rule (expected %s, interface, member, path, via)",
                                            key, words[2], peer_key);
         }
         if (!rule->peer)
@@ -362,14 +375,17 @@ static bool member_matches(const RpcRule *rule, const char *member) {
         return false;
 }
 
-static const RpcRule *match(const RpcRules *rules, RpcRuleKind kind, const char *domain, const char *peer,
-                            const char *path, const char *interface, const char *member) {
+static const RpcRule *match(const RpcRules *rules, RpcRuleKind kind, const char *domain, const char *via,
+                            bool any_via, const char *peer, const char *path, const char *interface,
+                            const char *member) {
         if (!rules || !domain || !peer || !path)
                 return NULL;
         for (size_t i = 0; i < rules->n_rules; i++) {
                 const RpcRule *rule = &rules->rules[i];
 
                 if (rule->kind != kind || strcmp(rule->domain, domain) != 0 || strcmp(rule->peer, peer) != 0)
+                        continue;
+                if (!any_via && !(rule->via && via ? strcmp(rule->via, via) == 0 : rule->via == via))
                         continue;
                 if (rule->interface && (!interface || strcmp(rule->interface, interface) != 0))
                         continue;
@@ -384,17 +400,26 @@ static const RpcRule *match(const RpcRules *rules, RpcRuleKind kind, const char 
 
 const RpcRule *rpc_rules_match_call(const RpcRules *rules, const char *domain, const char *destination,
                                     const char *path, const char *interface, const char *member) {
-        return match(rules, RPC_RULE_CALL, domain, destination, path, interface, member);
+        return match(rules, RPC_RULE_CALL, domain, NULL, true, destination, path, interface, member);
 }
 
-const RpcRule *rpc_rules_match_signal(const RpcRules *rules, const char *domain, const char *sender,
-                                      const char *path, const char *interface, const char *member) {
-        return match(rules, RPC_RULE_SIGNAL, domain, sender, path, interface, member);
+const RpcRule *rpc_rules_match_signal(const RpcRules *rules, const char *domain, const char *via,
+                                      const char *sender, const char *path, const char *interface,
+                                      const char *member) {
+        return match(rules, RPC_RULE_SIGNAL, domain, via, false, sender, path, interface, member);
 }
 
 bool rpc_rules_has_domain(const RpcRules *rules, const char *domain) {
         for (size_t i = 0; rules && i < rules->n_rules; i++)
-                if (strcmp(rules->rules[i].domain, domain) == 0)
+                if (strcmp(rules->rules[i].domain, domain) == 0 ||
+                    (rules->rules[i].via && strcmp(rules->rules[i].via, domain) == 0))
+                        return true;
+        return false;
+}
+
+bool rpc_rules_has_via(const RpcRules *rules, const char *domain) {
+        for (size_t i = 0; rules && i < rules->n_rules; i++)
+                if (rules->rules[i].via && strcmp(rules->rules[i].via, domain) == 0)
                         return true;
         return false;
 }
@@ -418,7 +443,10 @@ int rpc_rules_format(const RpcRules *rules, char **ret) {
                 else
                         for (char **m = r->members; *m; m++)
                                 fprintf(f, "%s%s", m == r->members ? "" : ",", *m);
-                fprintf(f, " path=%s\n", r->path ?: "*");
+                fprintf(f, " path=%s", r->path ?: "*");
+                if (r->via)
+                        fprintf(f, " via=%s", r->via);
+                fputc('\n', f);
         }
         if (fclose(f) != 0)
                 return -ENOMEM;

@@ -30,6 +30,7 @@ typedef struct RpcRule {
         char *interface; /* NULL: any (calls only) */
         char **members;  /* NULL-terminated; NULL: any */
         char *path;      /* fnmatch(FNM_PATHNAME) glob; NULL: any */
+        char *via;       /* NULL: dom0's bus; else the bus of that domain, reached over its link */
         unsigned line;
 } RpcRule;
 
@@ -47,12 +48,18 @@ int rpc_rules_load(const char *path, RpcRules **ret, char **ret_error);
 RpcRules *rpc_rules_free(RpcRules *rules);
 DEFINE_TRIVIAL_CLEANUP_FUNC(RpcRules *, rpc_rules_free);
 
-/* The first rule allowing this method call from domain, or NULL (deny). */
+/* The first rule allowing this method call from domain, or NULL (deny).  The
+ * rule's via says which bus the call goes to. */
 const RpcRule *rpc_rules_match_call(const RpcRules *rules, const char *domain, const char *destination,
                                     const char *path, const char *interface, const char *member);
-/* The first rule letting domain see this signal from the well-known name sender, or NULL. */
-const RpcRule *rpc_rules_match_signal(const RpcRules *rules, const char *domain, const char *sender,
-                                      const char *path, const char *interface, const char *member);
+/* The first rule letting domain see this signal from the well-known name sender
+ * on the bus of via (NULL: dom0's bus), or NULL. */
+const RpcRule *rpc_rules_match_signal(const RpcRules *rules, const char *domain, const char *via,
+                                      const char *sender, const char *path, const char *interface,
+                                      const char *member);
+/* Whether domain has a link: some rule is for it, or routes through it (via=). */
 bool rpc_rules_has_domain(const RpcRules *rules, const char *domain);
+/* Whether some rule routes through domain's own bus (via=domain). */
+bool rpc_rules_has_via(const RpcRules *rules, const char *domain);
 /* Writes the rules back in canonical form, one per line (tests, --check-rules -v). */
 int rpc_rules_format(const RpcRules *rules, char **ret);

@@ -251,8 +251,48 @@ static void test_stream_refused(void **state) {
         assert_int_equal(feed_all(buf, n + 16, &reason), -EMSGSIZE);
 }
 
+/* A bus's side of the exchange, as dom0 sees it from a guest's bus (via= rules). */
+static void test_stream_server(void **state) {
+        static const char ok[] = "OK 1234567890abcdef1234567890abcdef\r\n";
+        static uint8_t buf[4096];
+        const char *reason = NULL;
+        RpcDbusStream s;
+        size_t n = sizeof(ok) - 1;
+
+        memcpy(buf, ok, n);
+        n += put_message(buf + n, 'l', 61, 5);
+        n += put_message(buf + n, 'l', 8, 0);
+        for (size_t step = 1; step <= 64; step *= 2) {
+                rpc_dbus_stream_init_server(&s);
+                for (size_t pos = 0; pos < n; pos += step)
+                        assert_int_equal(rpc_dbus_stream_feed(&s, buf + pos, step < n - pos ? step : n - pos, &reason), 0);
+                assert_int_equal(s.messages, 2);
+        }
+
+        /* A client's BEGIN does not end the server's lines; only OK does. */
+        rpc_dbus_stream_init_server(&s);
+        assert_int_equal(rpc_dbus_stream_feed(&s, (const uint8_t *) "DATA\r\nBEGIN\r\n", 13, &reason), 0);
+        assert_int_equal(s.phase, RPC_DBUS_AUTH);
+        assert_int_equal(s.messages, 0);
+
+        /* No leading NUL from a server: it is an authentication line's byte, and refused. */
+        rpc_dbus_stream_init_server(&s);
+        assert_int_equal(rpc_dbus_stream_feed(&s, (const uint8_t *) "\0OK x\r\n", 7, &reason), -EBADMSG);
+        assert_string_equal(reason, "control or non-ASCII byte in an authentication line");
+
+        /* The message limit holds in this direction too. */
+        n = sizeof(ok) - 1;
+        memcpy(buf, ok, n);
+        put_message(buf + n, 'l', 16, 0);
+        memset(buf + n + 4, 0xff, 4);
+        rpc_dbus_stream_init_server(&s);
+        assert_int_equal(rpc_dbus_stream_feed(&s, buf, n + 16, &reason), -EMSGSIZE);
+        assert_string_equal(reason, "message larger than the proxy's limit");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_stream_server),
                 cmocka_unit_test(test_header_roundtrip),
                 cmocka_unit_test(test_header_refused),
                 cmocka_unit_test(test_decoder_chunking),

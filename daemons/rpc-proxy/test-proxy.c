@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Integration test: a real private dbus-daemon with rpc-test-service on it,
  * cairn-rpc-proxy's dom0 end (--transport unix:, --domain uivm) and guest end
- * joined by a unix socket, and sd-bus clients on the guest's socket.
+ * joined by a unix socket, and sd-bus clients on the guest's socket.  A second
+ * dbus-daemon stands for the NDVM's own bus, with a second rpc-test-service
+ * (org.cairn.Test.Ndvm) and a second guest end (--domain ndvm, --export-bus),
+ * for the rules with via=ndvm.
  * Usage: test-proxy PROXY SERVICE DBUS-DAEMON */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,19 +33,25 @@
 #define MGR "org.cairn.VMManager1"
 #define MGR_PATH "/org/cairn/VMManager1"
 #define ACCESS_DENIED "org.freedesktop.DBus.Error.AccessDenied"
+#define SERVICE_UNKNOWN "org.freedesktop.DBus.Error.ServiceUnknown"
+#define NDVM_NAME "org.cairn.Test.Ndvm"
 
 static const char *arg_proxy, *arg_service, *arg_dbus;
 static char dir[] = "/tmp/cairn-rpc-test.XXXXXX";
 static char bus_address[256], guest_address[256], guest_sock[200], link_sock[200], rules_path[200],
-        log_path[200];
-static pid_t pid_dbus = -1, pid_service = -1, pid_dom0 = -1, pid_guest = -1;
+        log_path[200], ndvm_bus_sock[200], ndvm_bus_address[256], ndvm_guest_sock[200], ndvm_link_sock[200],
+        ndvm_transport[256];
+static pid_t pid_dbus = -1, pid_service = -1, pid_dom0 = -1, pid_guest = -1, pid_ndvm_dbus = -1,
+             pid_ndvm_service = -1, pid_ndvm_guest = -1;
 
 static const char rules_v1[] =
         "# test rules\n"
         "allow uivm call destination=" MGR " interface=" MGR " member=ListVMs,Start,Ping,Echo path=" MGR_PATH "\n"
         "allow uivm call destination=" MGR " interface=org.freedesktop.DBus.Properties member=Get path=" MGR_PATH "/vm/*\n"
         "allow uivm signal sender=" MGR " interface=" MGR " member=StateChanged\n"
-        "allow uivm signal sender=" MGR " interface=org.freedesktop.DBus.Properties member=PropertiesChanged path=" MGR_PATH "/vm/*\n";
+        "allow uivm signal sender=" MGR " interface=org.freedesktop.DBus.Properties member=PropertiesChanged path=" MGR_PATH "/vm/*\n"
+        "allow uivm call destination=" NDVM_NAME " interface=" MGR " member=ListVMs,Start path=" MGR_PATH " via=ndvm\n"
+        "allow uivm signal sender=" NDVM_NAME " interface=" MGR " member=StateChanged via=ndvm\n";
 
 static void write_file(const char *path, const char *text) {
         assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
@@ -109,10 +118,54 @@ static int stop(pid_t *pid) {
         return status;
 }
 
+/* A private dbus-daemon listening on socket, configured by config_path. */
+static pid_t start_bus(const char *config_path, const char *socket) {
+        _cleanup_free_ char *config = NULL, *cfg_arg = NULL;
+        pid_t pid;
+
+        assert_true(asprintf(&config,
+                             "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+                             " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+                             "<busconfig><type>session</type><listen>unix:path=%s</listen>"
+                             "<auth>EXTERNAL</auth><policy context=\"default\">"
+                             "<allow send_destination=\"*\" eavesdrop=\"true\"/><allow eavesdrop=\"true\"/>"
+                             "<allow own=\"*\"/><allow user=\"*\"/></policy></busconfig>\n",
+                             socket) > 0);
+        write_file(config_path, config);
+        assert_true(asprintf(&cfg_arg, "--config-file=%s", config_path) > 0);
+        pid = spawn((char *[]) { (char *) arg_dbus, cfg_arg, (char *) "--nofork", (char *) "--nopidfile", NULL }, -1, -1);
+        assert_int_equal(wait_for_path(socket, 10), 0);
+        return pid;
+}
+
+/* rpc-test-service on address, owning name (NULL: org.cairn.VMManager1); returns once it is ready. */
+static pid_t start_service(const char *address, const char *name) {
+        char buf[16] = {};
+        int pipefd[2];
+        pid_t pid;
+
+        assert_int_equal(pipe(pipefd), 0);
+        pid = spawn((char *[]) { (char *) arg_service, (char *) address, (char *) name, NULL }, pipefd[1], -1);
+        close(pipefd[1]);
+        assert_true(read(pipefd[0], buf, sizeof(buf) - 1) >= 5);
+        assert_string_equal(buf, "ready\n");
+        close(pipefd[0]);
+        return pid;
+}
+
+static pid_t start_ndvm_guest(void) {
+        pid_t pid = spawn((char *[]) { (char *) arg_proxy, (char *) "guest", (char *) "--listen", ndvm_guest_sock,
+                                       (char *) "--export-bus", ndvm_bus_sock, (char *) "--transport", ndvm_transport,
+                                       (char *) "--timeout", (char *) "10", NULL },
+                          -1, -1);
+
+        assert_int_equal(wait_for_path(ndvm_guest_sock, 10), 0);
+        return pid;
+}
+
 static int setup(void **state) {
         char conf[256], config_path[256];
-        int pipefd[2], log_fd;
-        char buf[16] = {};
+        int log_fd;
 
         if (access(arg_dbus, X_OK) < 0) {
                 fprintf(stderr, "SKIP: no dbus-daemon at %s\n", arg_dbus);
@@ -128,31 +181,18 @@ static int setup(void **state) {
         snprintf(rules_path, sizeof(rules_path), "%s/test.rules", dir);
         snprintf(log_path, sizeof(log_path), "%s/dom0.log", dir);
         snprintf(conf, sizeof(conf), "%s/bus", dir);
-
-        _cleanup_free_ char *config = NULL;
-        assert_true(asprintf(&config,
-                             "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-                             " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-                             "<busconfig><type>session</type><listen>unix:path=%s</listen>"
-                             "<auth>EXTERNAL</auth><policy context=\"default\">"
-                             "<allow send_destination=\"*\" eavesdrop=\"true\"/><allow eavesdrop=\"true\"/>"
-                             "<allow own=\"*\"/><allow user=\"*\"/></policy></busconfig>\n",
-                             conf) > 0);
-        write_file(config_path, config);
+        snprintf(ndvm_bus_sock, sizeof(ndvm_bus_sock), "%s/ndvm-bus", dir);
+        snprintf(ndvm_bus_address, sizeof(ndvm_bus_address), "unix:path=%s", ndvm_bus_sock);
+        snprintf(ndvm_guest_sock, sizeof(ndvm_guest_sock), "%s/ndvm/dom0.sock", dir);
+        snprintf(ndvm_link_sock, sizeof(ndvm_link_sock), "%s/link-ndvm", dir);
+        snprintf(ndvm_transport, sizeof(ndvm_transport), "unix:%s", ndvm_link_sock);
         write_file(rules_path, rules_v1);
 
-        _cleanup_free_ char *cfg_arg = NULL;
-        assert_true(asprintf(&cfg_arg, "--config-file=%s", config_path) > 0);
-        pid_dbus = spawn((char *[]) { (char *) arg_dbus, cfg_arg, (char *) "--nofork", (char *) "--nopidfile", NULL },
-                         -1, -1);
-        assert_int_equal(wait_for_path(conf, 10), 0);
-
-        assert_int_equal(pipe(pipefd), 0);
-        pid_service = spawn((char *[]) { (char *) arg_service, bus_address, NULL }, pipefd[1], -1);
-        close(pipefd[1]);
-        assert_true(read(pipefd[0], buf, sizeof(buf) - 1) >= 5);
-        assert_string_equal(buf, "ready\n");
-        close(pipefd[0]);
+        pid_dbus = start_bus(config_path, conf);
+        pid_service = start_service(bus_address, NULL);
+        snprintf(config_path, sizeof(config_path), "%s/ndvm-bus.conf", dir);
+        pid_ndvm_dbus = start_bus(config_path, ndvm_bus_sock);
+        pid_ndvm_service = start_service(ndvm_bus_address, NDVM_NAME);
 
         _cleanup_free_ char *transport = NULL;
         assert_true(asprintf(&transport, "unix:%s", link_sock) > 0);
@@ -160,10 +200,13 @@ static int setup(void **state) {
         assert_true(log_fd >= 0);
         pid_dom0 = spawn((char *[]) { (char *) arg_proxy, (char *) "dom0", (char *) "--rules", rules_path,
                                       (char *) "--bus", bus_address, (char *) "--transport", transport,
-                                      (char *) "--domain", (char *) "uivm", NULL },
+                                      (char *) "--domain", (char *) "uivm", (char *) "--transport", ndvm_transport,
+                                      (char *) "--domain", (char *) "ndvm", NULL },
                          -1, log_fd);
         close(log_fd);
         assert_int_equal(wait_for_path(link_sock, 10), 0);
+        assert_int_equal(wait_for_path(ndvm_link_sock, 10), 0);
+        pid_ndvm_guest = start_ndvm_guest();
         pid_guest = spawn((char *[]) { (char *) arg_proxy, (char *) "guest", (char *) "--listen", guest_sock,
                                        (char *) "--transport", transport, (char *) "--timeout", (char *) "10", NULL },
                           -1, -1);
@@ -176,9 +219,12 @@ static int teardown(void **state) {
         size_t size;
 
         stop(&pid_guest);
+        stop(&pid_ndvm_guest);
         stop(&pid_dom0);
         stop(&pid_service);
         stop(&pid_dbus);
+        stop(&pid_ndvm_service);
+        stop(&pid_ndvm_dbus);
         if (read_full_file(log_path, 16 << 20, &text, &size) == 0)
                 fprintf(stderr, "---- dom0 end's log ----\n%s------------------------\n", text);
         if (asprintf(&cmd, "rm -rf '%s'", dir) > 0)
@@ -196,7 +242,7 @@ static sd_bus *client(void) {
         return bus;
 }
 
-static void check_list(sd_bus *bus) {
+static void check_list_on(sd_bus *bus, const char *destination) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         const char *name, *uuid, *type, *st;
@@ -205,9 +251,9 @@ static void check_list(sd_bus *bus) {
         uint32_t vcpus;
         int r;
 
-        r = sd_bus_call_method(bus, MGR, MGR_PATH, MGR, "ListVMs", &error, &reply, "");
+        r = sd_bus_call_method(bus, destination, MGR_PATH, MGR, "ListVMs", &error, &reply, "");
         if (r < 0)
-                fail_msg("ListVMs through the proxy: %s", error.message ?: strerror(-r));
+                fail_msg("ListVMs on %s through the proxy: %s", destination, error.message ?: strerror(-r));
         assert_int_equal(sd_bus_message_enter_container(reply, 'a', "(ssssxtu)"), 1);
         assert_int_equal(sd_bus_message_read(reply, "(ssssxtu)", &name, &uuid, &type, &st, &domid, &mem, &vcpus), 1);
         assert_string_equal(name, "uivm");
@@ -219,6 +265,10 @@ static void check_list(sd_bus *bus) {
         assert_int_equal(vcpus, 2);
         assert_int_equal(sd_bus_message_read(reply, "(ssssxtu)", &name, &uuid, &type, &st, &domid, &mem, &vcpus), 0);
         sd_bus_message_unref(reply);
+}
+
+static void check_list(sd_bus *bus) {
+        check_list_on(bus, MGR);
 }
 
 /* Calls SetConfig; returns 0 if it went through, or the error's errno. */
@@ -352,6 +402,92 @@ static void test_signal(void **state) {
         sd_bus_flush_close_unref(other);
 }
 
+/* Rules with via=ndvm: the UIVM's calls go to the NDVM's own bus over the NDVM's
+ * link, and that bus's signals come back; everything else stays denied. */
+static void test_via(void **state) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus *bus = client(), *dom0_bus = NULL, *ndvm = NULL;
+        int got = 0, r;
+
+        assert_int_equal(wait_log("Domain ndvm: dom0 is connected to its bus.", 1), 0);
+        /* The call reaches the service on the NDVM's bus ... */
+        check_list_on(bus, NDVM_NAME);
+        /* ... which dom0's bus does not have. */
+        assert_true(sd_bus_new(&dom0_bus) >= 0);
+        assert_true(sd_bus_set_address(dom0_bus, bus_address) >= 0);
+        assert_true(sd_bus_set_bus_client(dom0_bus, 1) >= 0);
+        assert_true(sd_bus_start(dom0_bus) >= 0);
+        assert_true(sd_bus_call_method(dom0_bus, NDVM_NAME, MGR_PATH, MGR, "ListVMs", &error, NULL, "") < 0);
+        assert_string_equal(error.name, SERVICE_UNKNOWN);
+        sd_bus_error_free(&error);
+        sd_bus_flush_close_unref(dom0_bus);
+
+        /* A signal on the NDVM's bus that a via=ndvm rule allows reaches the UIVM's client. */
+        assert_true(sd_bus_match_signal(bus, NULL, NDVM_NAME, MGR_PATH, MGR, "StateChanged", on_state_changed, &got) >= 0);
+        assert_int_equal(sd_bus_call_method(bus, NDVM_NAME, MGR_PATH, MGR, "Start", NULL, NULL, "s", "win10"), 1);
+        for (int i = 0; i < 100 && got == 0; i++)
+                if (sd_bus_process(bus, NULL) == 0)
+                        sd_bus_wait(bus, 50 * 1000);
+        assert_int_equal(got, 1);
+
+        /* A member no rule names is denied and logged, as on dom0's bus. */
+        assert_true(sd_bus_call_method(bus, NDVM_NAME, MGR_PATH, MGR, "SetConfig", &error, NULL, "ss", "k", "v") < 0);
+        assert_string_equal(error.name, ACCESS_DENIED);
+        sd_bus_error_free(&error);
+        assert_int_equal(wait_log("destination=" NDVM_NAME " path=" MGR_PATH " interface=" MGR " member=SetConfig", 1), 0);
+
+        /* The NDVM itself reaches nothing on dom0's bus: it has no rules of its own. */
+        assert_true(sd_bus_new(&ndvm) >= 0);
+        {
+                _cleanup_free_ char *address = NULL;
+
+                assert_true(asprintf(&address, "unix:path=%s", ndvm_guest_sock) > 0);
+                assert_true(sd_bus_set_address(ndvm, address) >= 0);
+        }
+        assert_true(sd_bus_set_bus_client(ndvm, 1) >= 0);
+        assert_true(sd_bus_start(ndvm) >= 0);
+        assert_true(sd_bus_call_method(ndvm, MGR, MGR_PATH, MGR, "ListVMs", &error, NULL, "") < 0);
+        assert_string_equal(error.name, ACCESS_DENIED);
+        sd_bus_error_free(&error);
+        sd_bus_flush_close_unref(ndvm);
+
+        /* The NDVM's end goes away: the UIVM's calls are answered at once with an error that says so. */
+        assert_int_equal(stop(&pid_ndvm_guest), 0);
+        for (int i = 0; i < 100; i++) {
+                sd_bus_error_free(&error);
+                r = sd_bus_call_method(bus, NDVM_NAME, MGR_PATH, MGR, "ListVMs", &error, NULL, "");
+                if (r < 0 && sd_bus_error_has_name(&error, SERVICE_UNKNOWN))
+                        break;
+                usleep(50 * 1000);
+        }
+        assert_string_equal(error.name, SERVICE_UNKNOWN);
+        assert_string_equal(error.message, "The ndvm domain is not connected to dom0 now");
+        sd_bus_error_free(&error);
+
+        /* It comes back: dom0 connects to its bus again, and the calls go through. */
+        pid_ndvm_guest = start_ndvm_guest();
+        assert_int_equal(wait_log("Domain ndvm: dom0 is connected to its bus.", 2), 0);
+        check_list_on(bus, NDVM_NAME);
+
+        /* The NDVM's bus itself restarts: dom0's connection to it closes, and dom0 tries again. */
+        {
+                char config_path[256];
+
+                stop(&pid_ndvm_service);
+                stop(&pid_ndvm_dbus);
+                assert_int_equal(wait_log("Domain ndvm: its bus closed dom0's connection", 1), 0);
+                assert_int_equal(wait_log("Domain ndvm: dom0's connection to its bus closed; trying again.", 1), 0);
+                (void) unlink(ndvm_bus_sock);
+                snprintf(config_path, sizeof(config_path), "%s/ndvm-bus.conf", dir);
+                pid_ndvm_dbus = start_bus(config_path, ndvm_bus_sock);
+                pid_ndvm_service = start_service(ndvm_bus_address, NDVM_NAME);
+        }
+        assert_int_equal(wait_log("Domain ndvm: dom0 is connected to its bus.", 3), 0);
+        check_list_on(bus, NDVM_NAME);
+        check_list(bus);
+        sd_bus_flush_close_unref(bus);
+}
+
 static int raw_connect(const char *path) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -454,6 +590,14 @@ static void test_malformed_frame(void **state) {
         close(fd);
         assert_int_equal(wait_log("OPEN for connection 1, which is open", 1), 0);
 
+        /* OPEN for an id with the top bit set: only dom0 opens those (towards a guest's bus) */
+        fd = raw_connect(link_sock);
+        rpc_frame_header_encode(frames, RPC_FRAME_OPEN, RPC_CONN_DOM0 | 1, 0);
+        assert_int_equal(write(fd, frames, RPC_FRAME_HEADER_SIZE), (ssize_t) RPC_FRAME_HEADER_SIZE);
+        assert_int_equal(wait_eof(fd), 0);
+        close(fd);
+        assert_int_equal(wait_log("OPEN for connection 0x80000001, an id only dom0 may open", 1), 0);
+
         check_list(good);
         sd_bus_flush_close_unref(good);
 }
@@ -468,7 +612,7 @@ static void test_reload(void **state) {
                              rules_v1) > 0);
         write_file(rules_path, bad);
         assert_int_equal(kill(pid_dom0, SIGHUP), 0);
-        assert_int_equal(wait_log("test.rules:7: invalid object path pattern '/x//y'; keeping the previous rules.", 1), 0);
+        assert_int_equal(wait_log("test.rules:9: invalid object path pattern '/x//y'; keeping the previous rules.", 1), 0);
         assert_true(call_set_config(bus, &name) < 0);
         assert_string_equal(name, ACCESS_DENIED);
         check_list(bus);
@@ -477,14 +621,14 @@ static void test_reload(void **state) {
         assert_true(asprintf(&good, "%sallow uivm call destination=" MGR " interface=" MGR " member=SetConfig\n", rules_v1) > 0);
         write_file(rules_path, good);
         assert_int_equal(kill(pid_dom0, SIGHUP), 0);
-        assert_int_equal(wait_log("Reloaded 5 rules", 1), 0);
+        assert_int_equal(wait_log("Reloaded 7 rules", 1), 0);
         assert_int_equal(call_set_config(bus, NULL), 1);
         check_list(bus);
 
         /* back to v1 */
         write_file(rules_path, rules_v1);
         assert_int_equal(kill(pid_dom0, SIGHUP), 0);
-        assert_int_equal(wait_log("Reloaded 4 rules", 1), 0);
+        assert_int_equal(wait_log("Reloaded 6 rules", 1), 0);
         free(name);
         assert_true(call_set_config(bus, &name) < 0);
         assert_string_equal(name, ACCESS_DENIED);
@@ -694,6 +838,22 @@ static void test_unread_replies(void **state) {
         free(d);
 }
 
+/* Waits up to 5 s for a child to exit by itself; returns its exit status (-1: killed or still running). */
+static int wait_exit(pid_t *pid) {
+        int status = 0;
+
+        for (int i = 0; i < 100; i++) {
+                pid_t p = waitpid(*pid, &status, WNOHANG);
+
+                if (p == *pid) {
+                        *pid = -1;
+                        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+                }
+                usleep(50 * 1000);
+        }
+        return -1;
+}
+
 /* Last: both ends exit cleanly on SIGTERM (under the sanitizers: no leak, no error). */
 static void test_clean_exit(void **state) {
         sd_bus *bus = client();
@@ -705,6 +865,8 @@ static void test_clean_exit(void **state) {
         /* the guest end then loses its link and exits with an error, dropping its clients */
         assert_true(sd_bus_call_method(bus, MGR, MGR_PATH, MGR, "Ping", NULL, NULL, "") < 0);
         assert_int_equal(stop(&pid_guest), 1);
+        /* so does the NDVM's end, which also had dom0's connection to its bus */
+        assert_int_equal(wait_exit(&pid_ndvm_guest), 1);
         sd_bus_flush_close_unref(bus);
 }
 
@@ -713,6 +875,7 @@ int main(int argc, char **argv) {
                 cmocka_unit_test(test_allowed),
                 cmocka_unit_test(test_denied),
                 cmocka_unit_test(test_signal),
+                cmocka_unit_test(test_via),
                 cmocka_unit_test(test_malformed_message),
                 cmocka_unit_test(test_malformed_frame),
                 cmocka_unit_test(test_many_clients),

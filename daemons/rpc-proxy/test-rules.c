@@ -59,7 +59,7 @@ static void test_golden(void **state) {
         }
         closedir(d);
         assert_true(n >= 20);
-        assert_int_equal(n_good, 2);
+        assert_int_equal(n_good, 3);
 }
 
 static const char sample[] =
@@ -103,15 +103,45 @@ static void test_match(void **state) {
         assert_non_null(rpc_rules_match_call(r, "ndvm", "org.example.Any", "/", "a.b", "M"));
 
         /* calls and signals are separate */
-        assert_non_null(rpc_rules_match_signal(r, "uivm", mgr, root, mgr, "StateChanged"));
-        assert_non_null(rpc_rules_match_signal(r, "uivm", mgr, "/any/path", mgr, "StateChanged"));
-        assert_null(rpc_rules_match_signal(r, "uivm", mgr, root, mgr, "Start"));
+        assert_non_null(rpc_rules_match_signal(r, "uivm", NULL, mgr, root, mgr, "StateChanged"));
+        assert_non_null(rpc_rules_match_signal(r, "uivm", NULL, mgr, "/any/path", mgr, "StateChanged"));
+        assert_null(rpc_rules_match_signal(r, "uivm", NULL, mgr, root, mgr, "Start"));
         assert_null(rpc_rules_match_call(r, "uivm", mgr, root, mgr, "StateChanged"));
-        assert_null(rpc_rules_match_signal(r, "uivm", "org.cairn.Other", root, mgr, "StateChanged"));
+        assert_null(rpc_rules_match_signal(r, "uivm", NULL, "org.cairn.Other", root, mgr, "StateChanged"));
 
         assert_true(rpc_rules_has_domain(r, "uivm"));
         assert_true(rpc_rules_has_domain(r, "ndvm"));
         assert_false(rpc_rules_has_domain(r, "win10"));
+        assert_false(rpc_rules_has_via(r, "ndvm"));
+}
+
+static const char sample_via[] =
+        "allow uivm call destination=org.cairn.Network1 interface=org.cairn.Network1 member=ListInterfaces via=ndvm\n"
+        "allow uivm signal sender=org.cairn.Network1 interface=org.cairn.Network1 member=Changed via=ndvm\n"
+        "allow uivm signal sender=org.cairn.Network1 interface=org.cairn.Network1 member=Dom0Only\n";
+
+static void test_match_via(void **state) {
+        _cleanup_(rpc_rules_freep) RpcRules *r = NULL;
+        const char *net = "org.cairn.Network1", *root = "/org/cairn/Network1";
+        const RpcRule *rule;
+
+        assert_int_equal(rpc_rules_parse(sample_via, strlen(sample_via), "sample", &r, NULL), 0);
+        rule = rpc_rules_match_call(r, "uivm", net, root, net, "ListInterfaces");
+        assert_non_null(rule);
+        assert_string_equal(rule->via, "ndvm");
+        assert_null(rpc_rules_match_call(r, "ndvm", net, root, net, "ListInterfaces"));
+
+        /* a signal rule names the bus the signal comes from */
+        assert_non_null(rpc_rules_match_signal(r, "uivm", "ndvm", net, root, net, "Changed"));
+        assert_null(rpc_rules_match_signal(r, "uivm", NULL, net, root, net, "Changed"));
+        assert_null(rpc_rules_match_signal(r, "uivm", "other", net, root, net, "Changed"));
+        assert_non_null(rpc_rules_match_signal(r, "uivm", NULL, net, root, net, "Dom0Only"));
+        assert_null(rpc_rules_match_signal(r, "uivm", "ndvm", net, root, net, "Dom0Only"));
+
+        /* a domain that is only routed through still gets a link */
+        assert_true(rpc_rules_has_domain(r, "ndvm"));
+        assert_true(rpc_rules_has_via(r, "ndvm"));
+        assert_false(rpc_rules_has_via(r, "uivm"));
 }
 
 static void test_limits(void **state) {
@@ -159,16 +189,29 @@ static void test_shipped(void **state) {
                                          "org.freedesktop.systemd1.Manager", "StartUnit"));
         assert_non_null(rpc_rules_match_call(r, "uivm", "org.cairn.Console1", "/org/cairn/Console1",
                                              "org.cairn.Console1", "Lock"));
-        assert_non_null(rpc_rules_match_signal(r, "uivm", mgr, root, mgr, "StateChanged"));
-        /* the NDVM gets nothing on dom0's bus */
+        assert_non_null(rpc_rules_match_signal(r, "uivm", NULL, mgr, root, mgr, "StateChanged"));
+        /* the UIVM reads the NDVM's network status on the NDVM's own bus */
+        for (const char *const *m = (const char *const[]) { "ListInterfaces", "GetLease", NULL }; *m; m++) {
+                const RpcRule *rule = rpc_rules_match_call(r, "uivm", "org.cairn.Network1", "/org/cairn/Network1",
+                                                           "org.cairn.Network1", *m);
+                assert_non_null(rule);
+                assert_string_equal(rule->via, "ndvm");
+        }
+        assert_non_null(rpc_rules_match_signal(r, "uivm", "ndvm", "org.cairn.Network1", "/org/cairn/Network1",
+                                               "org.cairn.Network1", "Changed"));
+        /* the NDVM gets nothing on dom0's bus, and nothing of the UIVM's */
         assert_null(rpc_rules_match_call(r, "ndvm", mgr, root, mgr, "ListVMs"));
-        assert_false(rpc_rules_has_domain(r, "ndvm"));
+        for (size_t i = 0; i < r->n_rules; i++)
+                assert_string_not_equal(r->rules[i].domain, "ndvm");
+        assert_true(rpc_rules_has_via(r, "ndvm"));
+        assert_false(rpc_rules_has_via(r, "uivm"));
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_golden),
                 cmocka_unit_test(test_match),
+                cmocka_unit_test(test_match_via),
                 cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_shipped),
         };

@@ -843,7 +843,9 @@ def ui_screen(path, fb_w, fb_h):
     'home' when a row holds two or more such cards and none is wider than half the
     screen (the tiles, side by side), 'detail' when a card is wider than half the
     screen (the VM's facts) and a row holds three buttons (Start, Stop, Switch to),
-    else None."""
+    'network' when a card spans the whole content width (more than 85 % of the
+    screen: a card per interface, or the card saying what is wrong; the detail and
+    about cards are narrower) and no row holds three buttons, else None."""
     pal = ui_palette()
     w, h, rows = read_png(path)
     scale = min(w / fb_w, h / fb_h)
@@ -870,6 +872,8 @@ def ui_screen(path, fb_w, fb_h):
     kind = None
     if widest > 0.5 and buttons >= 3:
         kind = "detail"
+    elif widest > 0.85 and buttons < 3:
+        kind = "network"
     elif wide_cards >= 2 and widest <= 0.5:
         kind = "home"
     return {"kind": kind, "background": background, "cards": wide_cards, "buttons": buttons, "widest": widest,
@@ -877,8 +881,9 @@ def ui_screen(path, fb_w, fb_h):
 
 
 def wait_ui(m, name, fb_w, fb_h, kind, timeout=180, interval=3):
-    """Screendumps (saved as name) until cairn-ui's screen of `kind` is shown, with a
-    VM in the running state on it (the UIVM itself); returns the path."""
+    """Screendumps (saved as name) until cairn-ui's screen of `kind` is shown, with
+    the running green below the header: a running VM (the UIVM itself) on home and
+    detail, a connected interface on network; returns the path."""
     deadline = time.monotonic() + timeout
     while True:
         shot = m.screendump(name)

@@ -10,6 +10,7 @@ import contextlib
 import re
 import shutil
 import subprocess
+import time
 
 from harness import Machine, TestFailure
 
@@ -229,7 +230,9 @@ def e2e_iso_grub_locked(t):
 def e2e_iso_release_no_shell(t):
     """The release ISO, no key pressed: dom0 ready, the NDVM and then the UIVM started
     at boot, the UIVM's home screen on QEMU's screen, the NDVM's lease on the console;
-    and no shell on its console."""
+    then, by keys alone, the Network screen with the NDVM's connected uplink (read
+    from cairn-netd on the NDVM's own bus through dom0's proxy); and no shell on its
+    console."""
     from e2e_console import uivm_framebuffer, wait_ui
     from e2e_svm import FAILED, LEASE_TIMEOUT, NDVM_LEASE, wait_seen
     # A NIC for the NDVM (and the IOMMU that lets Xen pass it through), as in ./build.sh run.
@@ -245,6 +248,16 @@ def e2e_iso_release_no_shell(t):
               f"home screen {times['home screen']:.0f} s after QEMU started")
         lease = wait_seen(m, NDVM_LEASE, 0, LEASE_TIMEOUT, FAILED)  # any time since the boot began
         print(f"release ISO: ndvm lease {lease}")
+
+        # The Network screen: up from the first tile reaches the tabs, Left twice
+        # stops on Machines, Right is Network.  It shows a card per interface of the
+        # NDVM; the uplink's has the green "Connected" dot.  The problem card ("Cannot
+        # reach the network VM") and an unplugged link have an amber one.
+        for key in ("up", "left", "left", "right", "ret"):
+            m.send_key(key)
+            time.sleep(1)
+        wait_ui(m, "release-network.png", fb_w, fb_h, "network", timeout=120)
+        m.mark("network screen")
 
         before = len(m.serial_text())
         for _ in range(3):

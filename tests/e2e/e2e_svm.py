@@ -9,9 +9,11 @@ the read-only images on the medium; the tests wait for their console lines.
   by the NDVM, its DHCP lease, a file written in the NDVM gone after `xl
   destroy` (vmd restarts it and it gets its lease again), and a test PV guest
   whose vif has the NDVM as back end pinging the NDVM's bridge address.
-- e2e_vms_uivm_rpc: from inside the UIVM, ListVMs through cairn-rpc-proxy works
-  and a denied call returns AccessDenied and is logged in dom0; a malformed VM
-  definition and a malformed rules file are reported and change nothing else.
+- e2e_vms_uivm_rpc: from inside the UIVM, ListVMs through cairn-rpc-proxy works,
+  the NDVM's ListInterfaces (cairn-netd, on the NDVM's own bus, reached through
+  dom0 by a via=ndvm rule) shows the NDVM's lease and bridge, and a denied call
+  returns AccessDenied and is logged in dom0; a malformed VM definition and a
+  malformed rules file are reported and change nothing else.
 
 Shells inside a service VM: the images carry cairn-test-shell.service, which
 runs only when the VM's kernel command line has "cairn.test_shell".  The test
@@ -366,13 +368,16 @@ def e2e_vms_ndvm(t):
 
 
 def e2e_vms_uivm_rpc(t):
-    """UIVM: ListVMs through the proxy, a denied call, bad definition, bad rules."""
+    """UIVM: ListVMs and the NDVM's ListInterfaces through the proxy, a denied call,
+    bad definition, bad rules."""
     if not t.test_iso.exists():
         raise Skip("no test ISO; run ./build.sh images")
     bus = "--address=unix:path=/run/cairn/rpc/dom0.sock"
     listvms = f"busctl {bus} call org.cairn.VMManager1 /org/cairn/VMManager1 org.cairn.VMManager1 ListVMs"
+    interfaces = f"busctl {bus} call org.cairn.Network1 /org/cairn/Network1 org.cairn.Network1 ListInterfaces"
     with boot(t, "uivm") as m:
-        wait_service_vms(m)
+        lease = wait_service_vms(m)
+        check(lease, f"no 'cairn: ndvm lease ADDRESS' line within {LEASE_TIMEOUT} s of the UIVM running")
         enable_test_shell(m, "uivm")
         with vm_console(m, "uivm"):
             out = ""
@@ -382,6 +387,18 @@ def e2e_vms_uivm_rpc(t):
                     break
                 time.sleep(2)
             check("ndvm" in out and "uivm" in out, f"ListVMs through the proxy did not list the VMs:\n{out}")
+            # cairn-netd answers on the NDVM's own bus; dom0 carries the call there
+            # over the NDVM's link (rules: via=ndvm).  The answer has the NDVM's lease
+            # on its uplink and its guests' bridge.
+            for _ in range(30):
+                rc, out = m.shell(f"{interfaces} 2>&1", check=False)
+                if rc == 0 and lease in out:
+                    break
+                time.sleep(2)
+            check(rc == 0, f"ListInterfaces of the NDVM through the proxy failed:\n{out}")
+            check(f'"{lease}/' in out and f'"{BRIDGE}/' in out,
+                  f"ListInterfaces through the proxy does not show the lease {lease} and the bridge {BRIDGE}:\n{out}")
+            m.mark("the NDVM's interfaces read from the UIVM")
             rc, out = m.shell(f"busctl {bus} call org.cairn.VMManager1 /org/cairn/VMManager1 "
                               "org.freedesktop.DBus.Introspectable Introspect 2>&1", check=False)
             # busctl shows org.freedesktop.DBus.Error.AccessDenied as "Access denied".
@@ -390,6 +407,9 @@ def e2e_vms_uivm_rpc(t):
         log = m.shell("journalctl -b -u cairn-rpc-proxy --no-pager -o cat | grep 'Denied call' || true")
         check("domain uivm" in log and "member=Introspect" in log,
               f"dom0 did not log the denied call with domain and member:\n{log}")
+        log = m.shell("journalctl -b -u cairn-rpc-proxy --no-pager -o cat | grep 'Domain ndvm' || true")
+        check("Domain ndvm: dom0 is connected to its bus." in log,
+              f"dom0's proxy did not connect to the NDVM's bus:\n{log}")
         m.mark("uivm calls checked")
 
         # A malformed VM definition: reported with file and line, the rest keeps running.

@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 const char *path = r->path ? "/org/cairn/VMManager1/vm/x" : "/";
 
                 (void) rpc_rules_match_call(rules, r->domain, r->peer, path, r->interface, member);
-                (void) rpc_rules_match_signal(rules, r->domain, r->peer, path, r->interface, member);
+                (void) rpc_rules_match_signal(rules, r->domain, r->via, r->peer, path, r->interface, member);
         }
         free(text);
         free(text2);

@@ -3,7 +3,9 @@
  * and benchmark: org.cairn.VMManager1 with ListVMs, Start (emits ConfigChanged,
  * PropertiesChanged on the VM object, then StateChanged),
  * SetConfig (which the rules must deny), Ping, and one VM object with a Name
- * property.  Prints "ready" once it owns its name.  Usage: rpc-test-service ADDRESS */
+ * property.  Prints "ready" once it owns its name (org.cairn.VMManager1, or NAME:
+ * the proxy's test runs a second one on another domain's bus).
+ * Usage: rpc-test-service ADDRESS [NAME] */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,8 +113,8 @@ int main(int argc, char **argv) {
         sd_event *event = NULL;
         int r;
 
-        if (argc != 2 || strcmp(argv[1], "--help") == 0) {
-                printf("Usage: rpc-test-service ADDRESS\n");
+        if (argc < 2 || argc > 3 || strcmp(argv[1], "--help") == 0) {
+                printf("Usage: rpc-test-service ADDRESS [NAME]\n");
                 return argc == 2 ? EXIT_SUCCESS : EXIT_FAILURE;
         }
         r = sd_event_default(&event);
@@ -129,7 +131,7 @@ int main(int argc, char **argv) {
         if (r >= 0)
                 r = sd_bus_add_object_vtable(bus, NULL, PATH "/vm/uivm", NAME ".VM", vm_vtable, NULL);
         if (r >= 0)
-                r = sd_bus_request_name(bus, NAME, 0);
+                r = sd_bus_request_name(bus, argc == 3 ? argv[2] : NAME, 0);
         if (r >= 0)
                 r = sd_bus_attach_event(bus, event, 0);
         if (r < 0) {

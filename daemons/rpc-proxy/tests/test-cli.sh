@@ -14,16 +14,16 @@ grep -q -- '--check-rules FILE' "$W/out" || fail "--help does not mention --chec
 
 # the shipped rules are good
 "$PROXY" --check-rules "$SRC/rpc-proxy.rules" 2>"$W/err" || fail "shipped rules refused: $(cat "$W/err")"
-grep -q 'rpc-proxy.rules: 6 rules, OK' "$W/err" || fail "unexpected --check-rules output: $(cat "$W/err")"
+grep -q 'rpc-proxy.rules: 8 rules, OK' "$W/err" || fail "unexpected --check-rules output: $(cat "$W/err")"
 # -v prints them in canonical form, which checks again
 "$PROXY" --check-rules "$SRC/rpc-proxy.rules" -v 2>/dev/null >"$W/canon.rules"
-[ "$(wc -l <"$W/canon.rules")" -eq 6 ] || fail "-v printed $(wc -l <"$W/canon.rules") lines"
+[ "$(wc -l <"$W/canon.rules")" -eq 8 ] || fail "-v printed $(wc -l <"$W/canon.rules") lines"
 "$PROXY" --check-rules "$W/canon.rules" 2>/dev/null || fail "canonical form refused"
 
 # a bad file: exit 1, FILE:LINE: message on stderr
 printf 'allow uivm call destination=a.b interface=* member=*\nallow uivm call destination=a.b interface=* member=* colour=red\n' >"$W/bad.rules"
 if "$PROXY" --check-rules "$W/bad.rules" 2>"$W/err"; then fail "bad rules accepted"; fi
-[ "$(cat "$W/err")" = "$W/bad.rules:2: unknown key 'colour' in a call rule (expected destination, interface, member, path)" ] ||
+[ "$(cat "$W/err")" = "$W/bad.rules:2: unknown key 'colour' in a call rule (expected destination, interface, member, path, via)" ] ||
 	fail "unexpected error: $(cat "$W/err")"
 if "$PROXY" --check-rules "$W/missing.rules" 2>"$W/err"; then fail "missing file accepted"; fi
 grep -q "missing.rules: cannot read: No such file or directory" "$W/err" || fail "missing file: $(cat "$W/err")"
