@@ -778,6 +778,13 @@ static void link_on_close(RpcLink *link, int error, void *userdata) {
                 log_error_errno(r, "Failed to schedule freeing a link: %m");
 }
 
+static void link_on_connected(RpcLink *link, void *userdata) {
+        Dom0Link *dl = userdata;
+
+        log_debug("Domain %s: the guest end of link %s connected.", dl->domain, rpc_link_name(link));
+        link_sync_remote(dl);
+}
+
 static void link_on_writable(RpcLink *link, void *userdata) {
         Dom0Link *dl = userdata;
 
@@ -802,6 +809,7 @@ int rpc_dom0_add_link(RpcDom0 *d, RpcLink *link, const char *domain) {
         }
         rpc_link_set_handlers(link, link_on_frame, link_on_close, dl);
         rpc_link_set_writable_handler(link, link_on_writable);
+        rpc_link_set_connected_handler(link, link_on_connected);
         dl->next = d->links;
         if (dl->next)
                 dl->next->prev = dl;
@@ -954,7 +962,10 @@ static int remote_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 static void link_sync_remote(Dom0Link *dl) {
         bool want = rpc_rules_has_via(dl->dom0->rules, dl->domain);
 
-        if (rpc_link_is_dead(dl->link))
+        /* A vchan is offered before the guest end connects; a connection opened
+         * then would wait in the ring, and sd-bus would give up on its
+         * authentication after 90 s. */
+        if (rpc_link_is_dead(dl->link) || !rpc_link_is_connected(dl->link))
                 return;
         if (!want) {
                 dl->remote_retry = sd_event_source_disable_unref(dl->remote_retry);
@@ -1035,7 +1046,11 @@ static int match_installed(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         SignalMatch *sm = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(m);
 
-        if (e)
+        if (e && sm->via && sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY))
+                /* that connection closed before the bus answered: it is logged and retried */
+                log_debug("Subscribing to signals of %s on the bus of domain %s: %s", sm->interface, sm->via,
+                          e->message ?: e->name);
+        else if (e)
                 log_error("Failed to subscribe to signals of %s on %s%s%s: %s", sm->interface, sm->sender,
                           sm->via ? " on the bus of domain " : "", sm->via ?: "", e->message ?: e->name);
         return 1;

@@ -27,7 +27,9 @@ struct RpcLink {
         RpcLinkFrameHandler on_frame;
         RpcLinkCloseHandler on_close;
         RpcLinkWritableHandler on_writable;
+        RpcLinkConnectedHandler on_connected;
         void *userdata;
+        int connected;
         int dead;
         int throttled;
 };
@@ -138,6 +140,13 @@ static int link_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                         return 0;
                 }
         }
+        if (!l->connected && l->ops->connected(l) == 1) {
+                l->connected = 1;
+                if (l->on_connected)
+                        l->on_connected(l, l->userdata);
+                if (l->dead)
+                        return 0;
+        }
         r = link_flush(l);
         if (r < 0) {
                 log_debug_errno(r, "Link %s: write failed: %m", l->name);
@@ -181,6 +190,7 @@ int rpc_link_new(sd_event *event, const RpcLinkOps *ops, int fd, void *transport
         if (r < 0)
                 return r;
         l->ops = ops; /* from here on, freeing the link closes the transport */
+        l->connected = !ops->connected;
         *ret = TAKE_PTR(l);
         return 0;
 }
@@ -313,6 +323,14 @@ int rpc_link_send(RpcLink *l, RpcFrameType type, uint32_t conn, const void *data
 
 void rpc_link_set_writable_handler(RpcLink *l, RpcLinkWritableHandler on_writable) {
         l->on_writable = on_writable;
+}
+
+void rpc_link_set_connected_handler(RpcLink *l, RpcLinkConnectedHandler on_connected) {
+        l->on_connected = on_connected;
+}
+
+int rpc_link_is_connected(RpcLink *l) {
+        return l->connected;
 }
 
 int rpc_link_is_throttled(RpcLink *l) {

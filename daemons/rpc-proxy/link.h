@@ -28,6 +28,9 @@ typedef struct RpcLinkOps {
         /* Called each time the fd is readable, before reading (vchan: acknowledge the event). */
         int (*ack)(RpcLink *l);
         void (*done)(RpcLink *l);
+        /* 1 once the peer is known to be there (a vchan's client has connected);
+         * NULL: it is, from the start (a connected socket). */
+        int (*connected)(RpcLink *l);
         /* Whether EPOLLOUT on the fd says the link can take more output. */
         int pollout;
 } RpcLinkOps;
@@ -40,6 +43,8 @@ typedef void (*RpcLinkFrameHandler)(RpcLink *l, const RpcFrameHeader *h, const u
 typedef void (*RpcLinkCloseHandler)(RpcLink *l, int error, void *userdata);
 /* The link was throttled and its queue has drained under the low-water mark. */
 typedef void (*RpcLinkWritableHandler)(RpcLink *l, void *userdata);
+/* The peer has connected (see RpcLinkOps.connected); called once. */
+typedef void (*RpcLinkConnectedHandler)(RpcLink *l, void *userdata);
 
 int rpc_link_new(sd_event *event, const RpcLinkOps *ops, int fd, void *transport_data, const char *name,
                  RpcLink **ret);
@@ -48,6 +53,9 @@ int rpc_link_new_socket(sd_event *event, int fd, const char *name, RpcLink **ret
 void rpc_link_set_handlers(RpcLink *l, RpcLinkFrameHandler on_frame, RpcLinkCloseHandler on_close,
                            void *userdata);
 void rpc_link_set_writable_handler(RpcLink *l, RpcLinkWritableHandler on_writable);
+void rpc_link_set_connected_handler(RpcLink *l, RpcLinkConnectedHandler on_connected);
+/* Whether the peer is known to be there (always, for a socket). */
+int rpc_link_is_connected(RpcLink *l);
 int rpc_link_is_throttled(RpcLink *l);
 void *rpc_link_transport_data(RpcLink *l);
 int rpc_link_fd(RpcLink *l);

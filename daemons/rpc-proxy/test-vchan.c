@@ -129,7 +129,11 @@ typedef struct FakeVchan {
         char path[128];
         int fd, peer;
         bool closed, is_server;
+        bool waiting; /* a server whose client has not connected yet (is_open() == 2) */
 } FakeVchan;
+
+/* When set, new servers wait for their client (see FakeVchan.waiting). */
+static bool servers_wait;
 
 static FakeVchan vchans[32];
 static size_t n_vchans;
@@ -152,7 +156,7 @@ static FakeVchan *fake_new(int domain, const char *xs_path, bool server) {
         f = &vchans[n_vchans++];
         assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
         *f = (FakeVchan) { .v = calloc(1, sizeof(struct libxenvchan)), .domid = (unsigned) domain, .fd = fds[0],
-                           .peer = fds[1], .is_server = server };
+                           .peer = fds[1], .is_server = server, .waiting = server && servers_wait };
         assert_non_null(f->v);
         snprintf(f->path, sizeof(f->path), "%s", xs_path);
         return f;
@@ -212,7 +216,7 @@ int __wrap_libxenvchan_fd_for_select(struct libxenvchan *ctrl) {
 }
 
 int __wrap_libxenvchan_is_open(struct libxenvchan *ctrl) {
-        return 1;
+        return fake_find(ctrl)->waiting ? 2 : 1;
 }
 
 /* ---- tests ---- */
@@ -327,6 +331,92 @@ static void test_dom0(void **state) {
         close(watch_pipe[1]);
 }
 
+/* Reads one frame header from a fake vchan's guest side; -EAGAIN when there is none. */
+static int read_frame(FakeVchan *f, RpcFrameHeader *h, uint8_t *payload, size_t size) {
+        uint8_t buf[RPC_FRAME_HEADER_SIZE];
+        ssize_t n = recv(f->peer, buf, sizeof(buf), MSG_DONTWAIT);
+
+        if (n < 0)
+                return -errno;
+        assert_int_equal(n, (ssize_t) sizeof(buf));
+        assert_int_equal(rpc_frame_header_decode(buf, h), 0);
+        if (h->length > 0) {
+                assert_true(h->length <= size);
+                assert_int_equal(recv(f->peer, payload, h->length, MSG_WAITALL), (ssize_t) h->length);
+        }
+        return 0;
+}
+
+/* A domain named only in via= gets a vchan; dom0 opens its connection to that
+ * domain's bus only once the guest end has connected (libxenvchan_is_open() says
+ * 1), not into the ring of a vchan nobody reads yet. */
+static void test_dom0_via(void **state) {
+        char rules_path[] = "/tmp/cairn-rpc-vchan-rules.XXXXXX";
+        const char rules[] = "allow uivm call destination=org.cairn.Network1 interface=* member=* via=ndvm\n";
+        _cleanup_(rpc_dom0_freep) RpcDom0 *d = NULL;
+        _cleanup_(rpc_vchan_server_freep) RpcVchanServer *s = NULL;
+        uint8_t payload[RPC_FRAME_PAYLOAD_MAX], nudge[RPC_FRAME_HEADER_SIZE];
+        RpcFrameHeader h;
+        FakeVchan *f;
+        sd_event *e = NULL;
+        sd_bus *bus = NULL;
+        int fd;
+
+        fd = mkstemp(rules_path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, rules, sizeof(rules) - 1), (ssize_t) sizeof(rules) - 1);
+        close(fd);
+        assert_int_equal(pipe(watch_pipe), 0);
+        assert_true(sd_event_new(&e) >= 0);
+        assert_true(sd_bus_new(&bus) >= 0);
+        domains[0] = (FakeDomain) { 1, "uivm" };
+        domains[1] = (FakeDomain) { 2, "ndvm" };
+        n_domains = 2;
+        servers_wait = true;
+
+        assert_int_equal(rpc_dom0_new(e, bus, rules_path, &d), 0);
+        assert_int_equal(rpc_vchan_server_new(e, d, &s), 0);
+        assert_int_equal(count_offers(1, true), 1);
+        assert_int_equal(count_offers(2, true), 1);
+        f = open_offer(2);
+        spin(e);
+        assert_int_equal(read_frame(f, &h, payload, sizeof(payload)), -EAGAIN);
+
+        /* The guest end connects (the real client_init notifies the event channel;
+         * here a CLOSE for an id that is not open, which dom0 ignores, wakes it). */
+        f->waiting = false;
+        rpc_frame_header_encode(nudge, RPC_FRAME_CLOSE, 7, 0);
+        assert_int_equal(write(f->peer, nudge, sizeof(nudge)), (ssize_t) sizeof(nudge));
+        spin(e);
+        assert_int_equal(read_frame(f, &h, payload, sizeof(payload)), 0);
+        assert_int_equal(h.type, RPC_FRAME_OPEN);
+        assert_int_equal(h.conn, RPC_CONN_DOM0 | 1);
+        /* then dom0's sd-bus client authenticates on it */
+        assert_int_equal(read_frame(f, &h, payload, sizeof(payload)), 0);
+        assert_int_equal(h.type, RPC_FRAME_DATA);
+        assert_int_equal(h.conn, RPC_CONN_DOM0 | 1);
+        assert_true(h.length >= 14 && memcmp(payload, "\0AUTH EXTERNAL", 14) == 0);
+        /* nothing of the kind towards the UIVM, whose bus no rule names */
+        assert_int_equal(read_frame(open_offer(1), &h, payload, sizeof(payload)), -EAGAIN);
+
+        servers_wait = false;
+        s = rpc_vchan_server_free(s);
+        d = rpc_dom0_free(d);
+        sd_bus_unref(bus);
+        sd_event_unref(e);
+        unlink(rules_path);
+        for (size_t i = 0; i < n_vchans; i++) {
+                if (!vchans[i].closed) {
+                        close(vchans[i].fd);
+                        free(vchans[i].v);
+                }
+                close(vchans[i].peer);
+        }
+        n_vchans = 0;
+        close(watch_pipe[0]);
+        close(watch_pipe[1]);
+}
+
 static void test_guest(void **state) {
         sd_event *e = NULL;
         RpcLink *link = NULL;
@@ -359,6 +449,7 @@ static void test_guest(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_dom0),
+                cmocka_unit_test(test_dom0_via),
                 cmocka_unit_test(test_guest),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,6 +41,12 @@ static int vchan_ack(RpcLink *l) {
         return libxenvchan_wait(v) < 0 ? -EPIPE : 0;
 }
 
+/* A server's libxenvchan_is_open() is 2 until the client has connected, 1 then,
+ * 0 once it has gone. */
+static int vchan_connected(RpcLink *l) {
+        return libxenvchan_is_open(rpc_link_transport_data(l)) == 1;
+}
+
 static void vchan_done(RpcLink *l) {
         libxenvchan_close(rpc_link_transport_data(l));
 }
@@ -50,6 +56,7 @@ static const RpcLinkOps vchan_ops = {
         .write = vchan_write,
         .ack = vchan_ack,
         .done = vchan_done,
+        .connected = vchan_connected,
         .pollout = 0, /* the event channel says both "data" and "space" */
 };
 

@@ -880,6 +880,48 @@ def ui_screen(path, fb_w, fb_h):
             "running": running}
 
 
+def tile_centres(path, fb_w, fb_h):
+    """The home screen's tiles in a screendump: (screen width, screen height, the
+    centres of the tiles in the first row that holds two or more side by side)."""
+    pal = ui_palette()
+    w, h, rows = read_png(path)
+    scale = min(w / fb_w, h / fb_h)
+    dw, dh = int(fb_w * scale), int(fb_h * scale)
+    x0, y0 = (w - dw) // 2, (h - dh) // 2
+    card = (pal["SURFACE"], pal["SURFACE_HI"])
+    first, last, centres = None, None, []
+    for y in range(y0 + dh // 8, y0 + dh):
+        row, runs, start = rows[y], [], None
+        for x in range(x0, x0 + dw + 1):
+            inside = x < x0 + dw and any(near(row[3 * x:3 * x + 3], c, tol=6) for c in card)
+            if inside and start is None:
+                start = x
+            elif not inside and start is not None:
+                if 0.2 * dw <= x - start <= 0.5 * dw:
+                    runs.append((start + x) // 2)
+                start = None
+        if len(runs) >= 2:
+            if first is None:
+                first, centres = y, runs
+            last = y
+        elif first is not None and y - last > dh // 10:
+            break
+    check(first is not None, f"no tiles side by side in {path}")
+    return w, h, [(x, (first + last) // 2) for x in centres]
+
+
+def click(m, x, y, w, h):
+    """A left click at screen pixel (x, y) of a w x h screen, through QEMU's USB tablet
+    (absolute axes 0..32767), which dom0's libinput and consoled read like any tablet."""
+    m.qmp("input-send-event", {"events": [
+        {"type": "abs", "data": {"axis": "x", "value": round(x * 32767 / max(w - 1, 1))}},
+        {"type": "abs", "data": {"axis": "y", "value": round(y * 32767 / max(h - 1, 1))}}]})
+    time.sleep(0.5)
+    for down in (True, False):
+        m.qmp("input-send-event", {"events": [{"type": "btn", "data": {"down": down, "button": "left"}}]})
+        time.sleep(0.2)
+
+
 def wait_ui(m, name, fb_w, fb_h, kind, timeout=180, interval=3):
     """Screendumps (saved as name) until cairn-ui's screen of `kind` is shown, with
     the running green below the header: a running VM (the UIVM itself) on home and
@@ -922,12 +964,14 @@ def e2e_console_uivm_home(t):
     """The UIVM on QEMU's screen, nothing asked: vmd starts it at boot after the NDVM,
     and consoled with it (requires=); cairn-ui draws its home screen into the UIVM's PV
     framebuffer and consoled shows it; keys typed on QEMU's keyboard move the focus and
-    open a VM's detail screen; the UIVM killed (xl destroy) is restarted by vmd and its
+    open a VM's detail screen, and so does a click of QEMU's USB tablet; the UIVM killed (xl destroy) is restarted by vmd and its
     home screen comes back, consoled still the same process."""
     if not t.test_iso.exists():
         raise Skip("no test ISO; run ./build.sh images")
+    # A USB tablet beside the PS/2 keyboard and mouse: the pointer test clicks with it.
     with Machine(t.outdir, iso=t.test_iso, firmware="ovmf", boot="cd", tpm=False, smp=2,
-                 memory=2048, name="ui", autostart=True) as m:
+                 memory=2048, name="ui", autostart=True,
+                 extra_args=["-device", "qemu-xhci,id=tabletbus", "-device", "usb-tablet,bus=tabletbus.0"]) as m:
         idx, match = m.wait_for_any([READY, r"cairn: (boot failed|dom0 failed): [^\r\n]*\n"],
                                     timeout=BOOT_TIMEOUT)
         check(idx == 0, f"dom0 did not come up: {match.group(0)}")
@@ -957,7 +1001,18 @@ def e2e_console_uivm_home(t):
         wait_ui(m, "ui-detail.png", fb_w, fb_h, "detail", timeout=90)
         m.mark("detail screen")
         m.send_key("esc")
-        wait_ui(m, "ui-home-again.png", fb_w, fb_h, "home", timeout=90)
+        home = wait_ui(m, "ui-home-again.png", fb_w, fb_h, "home", timeout=90)
+
+        # The pointer: a click on the first tile (the NDVM's; the focus is on the
+        # second) opens its detail, no key pressed.  The click goes QEMU's tablet ->
+        # dom0's libinput -> consoled -> the UIVM's PV absolute pointer -> cairn-ui.
+        w, h, tiles = tile_centres(home, fb_w, fb_h)
+        print(f"tiles at {tiles} on a {w}x{h} screen")
+        click(m, *tiles[0], w, h)
+        wait_ui(m, "ui-detail-click.png", fb_w, fb_h, "detail", timeout=90)
+        m.mark("detail screen by a click")
+        m.send_key("esc")
+        wait_ui(m, "ui-home-after-click.png", fb_w, fb_h, "home", timeout=90)
 
         # Killed: its picture leaves the screen at once (not left there, focused and
         # frozen); vmd restarts the UIVM and the UI of the new domain comes back, with

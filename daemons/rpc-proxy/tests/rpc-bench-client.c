@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Round trips to rpc-test-service: N calls of Ping (or Echo with SIZE bytes),
- * one after the other.  Prints "N calls: T s, U us/call".
- * Usage: rpc-bench-client ADDRESS N [SIZE] */
+ * one after the other, to org.cairn.VMManager1 or to --dest NAME.  Prints
+ * "N calls: T s, U us/call".
+ * Usage: rpc-bench-client [--dest NAME] ADDRESS N [SIZE] */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +22,17 @@ int main(int argc, char **argv) {
         sd_bus *bus = NULL;
         unsigned long n, size = 0;
         void *payload = NULL;
+        const char *dest = "org.cairn.VMManager1";
         double t0, t1;
         int r;
 
+        if (argc >= 3 && strcmp(argv[1], "--dest") == 0) {
+                dest = argv[2];
+                argv += 2;
+                argc -= 2;
+        }
         if (argc < 3 || argc > 4 || strcmp(argv[1], "--help") == 0) {
-                printf("Usage: rpc-bench-client ADDRESS N [SIZE]\n");
+                printf("Usage: rpc-bench-client [--dest NAME] ADDRESS N [SIZE]\n");
                 return argc >= 2 && strcmp(argv[1], "--help") == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
         }
         n = strtoul(argv[2], NULL, 10);
@@ -50,14 +57,14 @@ int main(int argc, char **argv) {
                 sd_bus_message *m = NULL, *reply = NULL;
 
                 if (payload) {
-                        r = sd_bus_message_new_method_call(bus, &m, "org.cairn.VMManager1", "/org/cairn/VMManager1",
+                        r = sd_bus_message_new_method_call(bus, &m, dest, "/org/cairn/VMManager1",
                                                            "org.cairn.VMManager1", "Echo");
                         if (r >= 0)
                                 r = sd_bus_message_append_array(m, 'y', payload, size);
                         if (r >= 0)
                                 r = sd_bus_call(bus, m, 0, &error, &reply);
                 } else
-                        r = sd_bus_call_method(bus, "org.cairn.VMManager1", "/org/cairn/VMManager1",
+                        r = sd_bus_call_method(bus, dest, "/org/cairn/VMManager1",
                                                "org.cairn.VMManager1", "Ping", &error, &reply, "");
                 if (r < 0) {
                         fprintf(stderr, "rpc-bench-client: call %lu: %s\n", i,
