@@ -467,6 +467,7 @@ static bool deny_log_allowed(Dom0Link *dl) {
         return false;
 }
 
+/* A live link of domain on which dom0 has its connection to that domain's bus. */
 static Dom0Link *dom0_find_link(RpcDom0 *d, const char *domain) {
         for (Dom0Link *dl = d->links; dl; dl = dl->next)
                 if (!rpc_link_is_dead(dl->link) && dl->remote && strcmp(dl->domain, domain) == 0)
@@ -535,7 +536,7 @@ static int conn_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
         if (rule->via) {
                 Dom0Link *via = dom0_find_link(c->dom0, rule->via);
 
-                if (!via || !via->remote) {
+                if (!via) {
                         _cleanup_free_ char *text = NULL;
 
                         log_debug("Domain %s: %s.%s needs the bus of domain %s, which is not connected.",
@@ -914,9 +915,7 @@ static void remote_open(Dom0Link *dl) {
                 if (*free_slot) {
                         Conn *c = *free_slot;
 
-                        matches_free(dl->remote_matches, dl->n_remote_matches);
-                        dl->remote_matches = NULL;
-                        dl->n_remote_matches = 0;
+                        remote_forget(dl);
                         *free_slot = NULL;
                         conn_free(c);
                 }

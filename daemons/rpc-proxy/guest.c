@@ -196,8 +196,8 @@ static void export_open(RpcGuest *g, uint32_t id) {
                 return;
         }
         if (strlen(g->export_path) >= sizeof(sa.sun_path)) {
-                (void) rpc_link_send(g->link, RPC_FRAME_CLOSE, id, NULL, 0);
-                return;
+                r = -ENAMETOOLONG;
+                goto fail;
         }
         strcpy(sa.sun_path, g->export_path);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -242,6 +242,36 @@ static void spin(sd_event *e) {
                 assert_true(sd_event_run(e, 5 * 1000) >= 0);
 }
 
+/* The rules file (a temporary copy of rules, its path in rules_path), the watch
+ * pipe, an event loop and a bus that is never started. */
+static void dom0_setup(char *rules_path, const char *rules, sd_event **e, sd_bus **bus) {
+        int fd = mkstemp(rules_path);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, rules, strlen(rules)), (ssize_t) strlen(rules));
+        close(fd);
+        assert_int_equal(pipe(watch_pipe), 0);
+        assert_true(sd_event_new(e) >= 0);
+        assert_true(sd_bus_new(bus) >= 0);
+}
+
+/* Undoes dom0_setup() and forgets every fake vchan. */
+static void dom0_teardown(const char *rules_path, sd_event *e, sd_bus *bus) {
+        sd_bus_unref(bus);
+        sd_event_unref(e);
+        unlink(rules_path);
+        for (size_t i = 0; i < n_vchans; i++) {
+                if (!vchans[i].closed) {
+                        close(vchans[i].fd);
+                        free(vchans[i].v);
+                }
+                close(vchans[i].peer);
+        }
+        n_vchans = 0;
+        close(watch_pipe[0]);
+        close(watch_pipe[1]);
+}
+
 static void test_dom0(void **state) {
         char rules_path[] = "/tmp/cairn-rpc-vchan-rules.XXXXXX";
         const char rules[] = "allow uivm call destination=a.b interface=* member=*\n"
@@ -249,16 +279,9 @@ static void test_dom0(void **state) {
         _cleanup_(rpc_dom0_freep) RpcDom0 *d = NULL;
         _cleanup_(rpc_vchan_server_freep) RpcVchanServer *s = NULL;
         sd_event *e = NULL;
-        sd_bus *bus = NULL;
-        int fd;
+        sd_bus *bus = NULL; /* never started: no signal rules, no calls */
 
-        fd = mkstemp(rules_path);
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, rules, sizeof(rules) - 1), (ssize_t) sizeof(rules) - 1);
-        close(fd);
-        assert_int_equal(pipe(watch_pipe), 0);
-        assert_true(sd_event_new(&e) >= 0);
-        assert_true(sd_bus_new(&bus) >= 0); /* never started: no signal rules, no calls */
+        dom0_setup(rules_path, rules, &e, &bus);
 
         domains[0] = (FakeDomain) { 1, "uivm" };
         domains[1] = (FakeDomain) { 2, "ndvm" };
@@ -316,19 +339,7 @@ static void test_dom0(void **state) {
 
         s = rpc_vchan_server_free(s);
         d = rpc_dom0_free(d);
-        sd_bus_unref(bus);
-        sd_event_unref(e);
-        unlink(rules_path);
-        for (size_t i = 0; i < n_vchans; i++) {
-                if (!vchans[i].closed) {
-                        close(vchans[i].fd);
-                        free(vchans[i].v);
-                }
-                close(vchans[i].peer);
-        }
-        n_vchans = 0;
-        close(watch_pipe[0]);
-        close(watch_pipe[1]);
+        dom0_teardown(rules_path, e, bus);
 }
 
 /* Reads one frame header from a fake vchan's guest side; -EAGAIN when there is none. */
@@ -360,15 +371,8 @@ static void test_dom0_via(void **state) {
         FakeVchan *f;
         sd_event *e = NULL;
         sd_bus *bus = NULL;
-        int fd;
 
-        fd = mkstemp(rules_path);
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, rules, sizeof(rules) - 1), (ssize_t) sizeof(rules) - 1);
-        close(fd);
-        assert_int_equal(pipe(watch_pipe), 0);
-        assert_true(sd_event_new(&e) >= 0);
-        assert_true(sd_bus_new(&bus) >= 0);
+        dom0_setup(rules_path, rules, &e, &bus);
         domains[0] = (FakeDomain) { 1, "uivm" };
         domains[1] = (FakeDomain) { 2, "ndvm" };
         n_domains = 2;
@@ -402,19 +406,7 @@ static void test_dom0_via(void **state) {
         servers_wait = false;
         s = rpc_vchan_server_free(s);
         d = rpc_dom0_free(d);
-        sd_bus_unref(bus);
-        sd_event_unref(e);
-        unlink(rules_path);
-        for (size_t i = 0; i < n_vchans; i++) {
-                if (!vchans[i].closed) {
-                        close(vchans[i].fd);
-                        free(vchans[i].v);
-                }
-                close(vchans[i].peer);
-        }
-        n_vchans = 0;
-        close(watch_pipe[0]);
-        close(watch_pipe[1]);
+        dom0_teardown(rules_path, e, bus);
 }
 
 static void test_guest(void **state) {

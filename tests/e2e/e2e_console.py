@@ -420,14 +420,20 @@ def share(rows, x0, y0, x1, y1, want, step=4):
     return hit / max(total, 1)
 
 
+def shown_area(w, h, fb_w, fb_h):
+    """Where consoled shows a domain's fb_w x fb_h framebuffer on a w x h screen
+    (scaled to fit, centred): (x0, y0, width, height)."""
+    scale = min(w / fb_w, h / fb_h)
+    dw, dh = int(fb_w * scale), int(fb_h * scale)
+    return (w - dw) // 2, (h - dh) // 2, dw, dh
+
+
 def guest_area(path, fb_w, fb_h):
     """The rectangles of the screen (path) where consoled shows a fb_w x fb_h guest,
     scaled and centred, less a margin: (rows, top-left quadrant, right half,
     bottom-left quadrant), each as x0, y0, x1, y1."""
     w, h, rows = read_png(path)
-    scale = min(w / fb_w, h / fb_h)
-    dw, dh = int(fb_w * scale), int(fb_h * scale)
-    x0, y0 = (w - dw) // 2, (h - dh) // 2
+    x0, y0, dw, dh = shown_area(w, h, fb_w, fb_h)
     m = 8  # stay clear of the scaled edges
     return (rows, (x0 + m, y0 + m, x0 + dw // 2 - m, y0 + dh // 2 - m),
             (x0 + dw // 2 + m, y0 + m, x0 + dw - m, y0 + dh - m),
@@ -833,6 +839,19 @@ def ui_palette():
     return pal
 
 
+def card_runs(row, x0, dw, card):
+    """The runs of a card colour in one screen row between x0 and x0 + dw: (start, end) pairs."""
+    runs, start = [], None
+    for x in range(x0, x0 + dw + 1):
+        inside = x < x0 + dw and any(near(row[3 * x:3 * x + 3], c, tol=6) for c in card)
+        if inside and start is None:
+            start = x
+        elif not inside and start is not None:
+            runs.append((start, x))
+            start = None
+    return runs
+
+
 def ui_screen(path, fb_w, fb_h):
     """What cairn-ui shows in a screendump where consoled shows the UIVM's fb_w x fb_h
     framebuffer: a dict with 'background' (share of the UI's background colour),
@@ -848,23 +867,14 @@ def ui_screen(path, fb_w, fb_h):
     about cards are narrower) and no row holds three buttons, else None."""
     pal = ui_palette()
     w, h, rows = read_png(path)
-    scale = min(w / fb_w, h / fb_h)
-    dw, dh = int(fb_w * scale), int(fb_h * scale)
-    x0, y0 = (w - dw) // 2, (h - dh) // 2
+    x0, y0, dw, dh = shown_area(w, h, fb_w, fb_h)
     background = share(rows, x0, y0, x0 + dw, y0 + dh, pal["BACKGROUND"], step=8)
     card = (pal["SURFACE"], pal["SURFACE_HI"])
     body = y0 + dh // 8  # below the header (tabs, link state with its green dot)
     wide_cards, buttons, widest, running = 0, 0, 0.0, 0
     for y in range(body, y0 + dh, 2):
-        row, runs, start = rows[y], [], None
-        for x in range(x0, x0 + dw + 1):
-            inside = x < x0 + dw and any(near(row[3 * x:3 * x + 3], c, tol=6) for c in card)
-            if inside and start is None:
-                start = x
-            elif not inside and start is not None:
-                if x - start >= dw // 20:
-                    runs.append((x - start) / dw)
-                start = None
+        row = rows[y]
+        runs = [(end - start) / dw for start, end in card_runs(row, x0, dw, card) if end - start >= dw // 20]
         running += sum(near(row[3 * x:3 * x + 3], pal["GOOD"], tol=20) for x in range(x0, x0 + dw, 2))
         wide_cards = max(wide_cards, len([r for r in runs if r >= 0.2]))
         buttons = max(buttons, len([r for r in runs if 0.1 <= r < 0.2]))
@@ -885,21 +895,12 @@ def tile_centres(path, fb_w, fb_h):
     centres of the tiles in the first row that holds two or more side by side)."""
     pal = ui_palette()
     w, h, rows = read_png(path)
-    scale = min(w / fb_w, h / fb_h)
-    dw, dh = int(fb_w * scale), int(fb_h * scale)
-    x0, y0 = (w - dw) // 2, (h - dh) // 2
+    x0, y0, dw, dh = shown_area(w, h, fb_w, fb_h)
     card = (pal["SURFACE"], pal["SURFACE_HI"])
     first, last, centres = None, None, []
     for y in range(y0 + dh // 8, y0 + dh):
-        row, runs, start = rows[y], [], None
-        for x in range(x0, x0 + dw + 1):
-            inside = x < x0 + dw and any(near(row[3 * x:3 * x + 3], c, tol=6) for c in card)
-            if inside and start is None:
-                start = x
-            elif not inside and start is not None:
-                if 0.2 * dw <= x - start <= 0.5 * dw:
-                    runs.append((start + x) // 2)
-                start = None
+        runs = [(start + end) // 2 for start, end in card_runs(rows[y], x0, dw, card)
+                if 0.2 * dw <= end - start <= 0.5 * dw]
         if len(runs) >= 2:
             if first is None:
                 first, centres = y, runs
